@@ -1,0 +1,213 @@
+import { CsvEncoder, type RecordProblem } from './csv-encoder.js';
+import { FlowhoseError, type Reject } from './errors.js';
+import { describeByte, JsonFramer } from './json-framer.js';
+import { LineSplitter } from './line-splitter.js';
+import { DEFAULT_FORMAT, type FlowFormat, headerFormat } from './log-format.js';
+import { PayloadKind, PayloadReader } from './payload-reader.js';
+
+export interface ConverterOptions {
+  /** The flow log's format; a header line in a text input overrides it for that input. */
+  format?: FlowFormat;
+  /** Largest JSON payload or text line accepted (bytes). */
+  maxRecordBytes?: number;
+  /** Size of the output slices handed to onData. */
+  outputChunkBytes?: number;
+  onData: (chunk: Buffer) => void;
+  onReject?: (reject: Reject) => void;
+}
+
+export interface ConverterStats {
+  /** Decompressed bytes read. */
+  bytes: number;
+  rows: number;
+  rejected: number;
+  control: number;
+  payloads: number;
+}
+
+export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_OUTPUT_CHUNK_BYTES = 64 * 1024;
+
+type Mode = 'detect' | 'json' | 'text';
+
+/**
+ * The pure core: decompressed Firehose bytes in, CSV bytes out, no I/O. It tells the framing
+ * from the first bytes (JSON payloads glued or newline-separated, `{"message":…}` lines, raw
+ * flow lines, or a text file with a header line), never from a file name. Feed it chunks of any
+ * size, split anywhere; the output does not depend on where the splits fall.
+ *
+ *   const converter = new FlowLogConverter({ onData: (csv) => … });
+ *   const error = converter.write(chunk) ?? converter.end();
+ */
+export class FlowLogConverter {
+  readonly stats: ConverterStats = { bytes: 0, rows: 0, rejected: 0, control: 0, payloads: 0 };
+  private format: FlowFormat;
+  private mode: Mode = 'detect';
+  private headerWritten = false;
+  private firstLine = true;
+  private headerLine: Buffer | undefined;
+  private firstReject: Reject | undefined;
+  private readonly encoder: CsvEncoder;
+  private readonly framer: JsonFramer;
+  private readonly splitter: LineSplitter;
+  private readonly reader = new PayloadReader();
+  private readonly onReject: ((reject: Reject) => void) | undefined;
+  private readonly onPayload = this.readPayload.bind(this);
+  private readonly onLine = this.readLine.bind(this);
+
+  constructor(options: ConverterOptions) {
+    this.format = options.format ?? DEFAULT_FORMAT;
+    const max = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.encoder = new CsvEncoder(options.outputChunkBytes ?? DEFAULT_OUTPUT_CHUNK_BYTES, options.onData);
+    this.framer = new JsonFramer(max);
+    this.splitter = new LineSplitter(max);
+    this.onReject = options.onReject;
+  }
+
+  /** The format in effect: the configured one, or the one a header line declared. */
+  get activeFormat(): FlowFormat {
+    return this.format;
+  }
+
+  write(chunk: Buffer): FlowhoseError | undefined {
+    if (chunk.length === 0) return undefined;
+    if (this.mode === 'detect') {
+      const error = this.detect(chunk);
+      if (error) return error;
+    }
+    this.stats.bytes += chunk.length;
+    if (this.mode === 'json') return this.framer.push(chunk, this.onPayload);
+    if (this.mode === 'text') return this.splitter.push(chunk, this.onLine);
+    return undefined; // only white space so far
+  }
+
+  end(): FlowhoseError | undefined {
+    if (this.mode === 'json') {
+      const error = this.framer.end();
+      if (error) return error;
+    } else if (this.mode === 'text') {
+      this.splitter.end(this.onLine);
+    }
+    this.ensureHeader();
+    this.encoder.flush();
+    if (this.stats.rows === 0 && this.firstReject) {
+      const { code, reason, record } = this.firstReject;
+      return new FlowhoseError(
+        'FORMAT_MISMATCH',
+        `all ${this.stats.rejected} records were rejected, so this is not a flow log of the expected format ` +
+          `(first: ${code}: ${reason}; record "${record.slice(0, 200)}"); check --log-format`,
+      );
+    }
+    return undefined;
+  }
+
+  private detect(chunk: Buffer): FlowhoseError | undefined {
+    let i = 0;
+    while (i < chunk.length && isBlank(chunk[i]!)) i++;
+    if (i === chunk.length) return undefined;
+    const c = chunk[i]!;
+    if (c === 0x7b) {
+      this.mode = 'json';
+      return undefined;
+    }
+    if (c < 0x20 || c === 0x7f || c === 0x5b) {
+      return new FlowhoseError(
+        'NOT_FLOW_LOG',
+        c === 0x1f
+          ? 'still gzip-compressed after three layers of gunzip'
+          : `starts with ${describeByte(c)}: neither JSON payloads nor flow-log text`,
+        this.stats.bytes + i,
+      );
+    }
+    this.mode = 'text';
+    return undefined;
+  }
+
+  private ensureHeader(): void {
+    if (this.headerWritten) return;
+    this.encoder.writeHeader(this.format);
+    this.headerWritten = true;
+  }
+
+  private readPayload(b: Buffer, start: number, end: number, offset: number): FlowhoseError | undefined {
+    const reader = this.reader;
+    const error = reader.read(b, start, end, offset);
+    if (error) return error;
+    this.stats.payloads++;
+    if (reader.kind === PayloadKind.Control) {
+      this.stats.control++;
+      return undefined;
+    }
+    this.ensureHeader();
+    const fromEnvelope = reader.kind === PayloadKind.Data;
+    for (let i = 0; i < reader.eventCount; i++) {
+      const messageStart = reader.messageStarts[i]!;
+      const messageEnd = reader.messageEnds[i]!;
+      const timestamp = fromEnvelope ? reader.timestamps[i]! : undefined;
+      if (messageStart < 0) {
+        this.reject({ code: 'NO_MESSAGE', reason: 'log event has no "message"' }, '', offset);
+        continue;
+      }
+      if (fromEnvelope && Number.isNaN(timestamp)) {
+        const record = this.messageText(b, messageStart, messageEnd, reader.messageEscaped[i] === 1);
+        this.reject(
+          { code: 'BAD_TIMESTAMP', reason: 'log event timestamp is missing or not an integer' },
+          record,
+          offset,
+        );
+        continue;
+      }
+      if (reader.messageEscaped[i] === 1) {
+        const message = Buffer.from(this.messageText(b, messageStart, messageEnd, true), 'utf8');
+        this.record(message, 0, message.length, timestamp, offset);
+      } else {
+        this.record(b, messageStart, messageEnd, timestamp, offset);
+      }
+    }
+    return undefined;
+  }
+
+  private readLine(b: Buffer, start: number, end: number, offset: number): void {
+    if (start === end) return;
+    if (this.firstLine) {
+      this.firstLine = false;
+      const header = headerFormat(b.toString('utf8', start, end).replace(/^\uFEFF/, ''));
+      if (header) {
+        this.format = header;
+        this.headerLine = Buffer.from(b.subarray(start, end));
+        this.ensureHeader();
+        return;
+      }
+    } else if (
+      this.headerLine &&
+      end - start === this.headerLine.length &&
+      this.headerLine.equals(b.subarray(start, end))
+    ) {
+      return; // files concatenated together repeat their header
+    }
+    this.ensureHeader();
+    this.record(b, start, end, undefined, offset);
+  }
+
+  private record(b: Buffer, start: number, end: number, timestamp: number | undefined, offset: number): void {
+    const problem = this.encoder.writeRecord(this.format, b, start, end, timestamp);
+    if (problem) this.reject(problem, b.toString('utf8', start, end), offset);
+    else this.stats.rows++;
+  }
+
+  private messageText(b: Buffer, start: number, end: number, escaped: boolean): string {
+    // JSON.parse of the quoted slice decodes every escape exactly, surrogate pairs included.
+    return escaped
+      ? (JSON.parse(b.toString('utf8', start - 1, end + 1)) as string)
+      : b.toString('utf8', start, end);
+  }
+
+  private reject(problem: RecordProblem, record: string, offset: number): void {
+    this.stats.rejected++;
+    const reject: Reject = { ...problem, record, offset };
+    this.firstReject ??= reject;
+    this.onReject?.(reject);
+  }
+}
+
+const isBlank = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;

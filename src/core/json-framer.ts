@@ -1,0 +1,130 @@
+import { FlowhoseError } from './errors.js';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+export type OnValue = (
+  bytes: Buffer,
+  start: number,
+  end: number,
+  offset: number,
+) => FlowhoseError | undefined;
+
+/**
+ * Splits a byte stream of JSON objects glued together (`{…}{…}`, or separated by white space)
+ * into complete objects, across any chunk boundary. It tracks only nesting depth and string
+ * state, so each byte is looked at once; inside strings it jumps with indexOf to the next quote.
+ * Between chunks it carries only the unfinished object, as slices, joined once when it completes.
+ */
+export class JsonFramer {
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Stream offset of the first byte of the next chunk, and of the object being framed. */
+  private base = 0;
+  private objectOffset = 0;
+
+  constructor(private readonly maxObjectBytes: number) {}
+
+  push(chunk: Buffer, onValue: OnValue): FlowhoseError | undefined {
+    const n = chunk.length;
+    let objectStart = this.depth > 0 ? 0 : -1;
+    let i = 0;
+    while (i < n) {
+      if (this.inString) {
+        if (this.escaped) {
+          this.escaped = false;
+          i++;
+          continue;
+        }
+        const quote = chunk.indexOf(QUOTE, i);
+        if (quote < 0) {
+          this.escaped = backslashRun(chunk, i, n) % 2 === 1;
+          i = n;
+          break;
+        }
+        // A quote preceded by an odd run of backslashes is itself escaped.
+        if (backslashRun(chunk, i, quote) % 2 === 0) this.inString = false;
+        i = quote + 1;
+        continue;
+      }
+      const c = chunk[i]!;
+      if (this.depth === 0) {
+        if (c === 0x7b) {
+          this.depth = 1;
+          objectStart = i;
+          this.objectOffset = this.base + i;
+        } else if (!(c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) {
+          return new FlowhoseError(
+            'BAD_JSON',
+            `expected "{" between payloads, found ${describeByte(c)}`,
+            this.base + i,
+          );
+        }
+      } else if (c === QUOTE) {
+        this.inString = true;
+      } else if (c === 0x7b || c === 0x5b) {
+        this.depth++;
+      } else if (c === 0x7d || c === 0x5d) {
+        if (--this.depth === 0) {
+          const error = this.emit(chunk, objectStart, i + 1, onValue);
+          if (error) return error;
+          objectStart = -1;
+        }
+      }
+      i++;
+    }
+    if (this.depth > 0 && objectStart >= 0) {
+      this.pending.push(chunk.subarray(objectStart));
+      this.pendingBytes += n - objectStart;
+      if (this.pendingBytes > this.maxObjectBytes) {
+        return new FlowhoseError(
+          'RECORD_TOO_LARGE',
+          `a JSON payload exceeds ${this.maxObjectBytes} bytes (raise --max-record-size if this is genuine)`,
+          this.objectOffset,
+        );
+      }
+    }
+    this.base += n;
+    return undefined;
+  }
+
+  /** Called at end of input: an unfinished object means the input was cut short. */
+  end(): FlowhoseError | undefined {
+    if (this.depth === 0) return undefined;
+    return new FlowhoseError(
+      'TRUNCATED',
+      `input ended inside a JSON payload (${this.pendingBytes} bytes of it read)`,
+      this.objectOffset,
+    );
+  }
+
+  private emit(chunk: Buffer, start: number, end: number, onValue: OnValue): FlowhoseError | undefined {
+    if (this.pending.length === 0) return onValue(chunk, start, end, this.objectOffset);
+    this.pending.push(chunk.subarray(start, end));
+    const whole = Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (whole.length > this.maxObjectBytes) {
+      return new FlowhoseError(
+        'RECORD_TOO_LARGE',
+        `a JSON payload exceeds ${this.maxObjectBytes} bytes`,
+        this.objectOffset,
+      );
+    }
+    return onValue(whole, 0, whole.length, this.objectOffset);
+  }
+}
+
+/** Length of the run of backslashes that ends just before `end`, not looking before `from`. */
+function backslashRun(b: Buffer, from: number, end: number): number {
+  let k = end - 1;
+  while (k >= from && b[k] === BACKSLASH) k--;
+  return end - 1 - k;
+}
+
+export function describeByte(c: number): string {
+  return c >= 0x21 && c <= 0x7e ? `"${String.fromCharCode(c)}"` : `byte 0x${c.toString(16).padStart(2, '0')}`;
+}
