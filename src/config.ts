@@ -1,0 +1,116 @@
+import { availableParallelism } from 'node:os';
+import { DEFAULT_MAX_RECORD_BYTES } from './core/converter.js';
+import { UsageError } from './core/errors.js';
+import { parseLogFormat } from './core/log-format.js';
+
+/** Everything a run needs, validated once at the edge; defaults are applied here and nowhere else. */
+export interface Config {
+  inputs: string[];
+  /** A directory, or `-` for standard output. */
+  to: string;
+  workers: number;
+  logFormat?: string;
+  gzipLevel: number;
+  chunkSize: number;
+  maxRecordBytes: number;
+  manifest?: string;
+  /** Where rejects go in stdout mode (elsewhere they sit beside each output). */
+  rejects?: string;
+  quiet: boolean;
+}
+
+export interface RawConvertOptions {
+  inputs: string[];
+  to?: string;
+  workers?: number;
+  logFormat?: string;
+  gzipLevel?: number;
+  gzip?: boolean;
+  chunkSize?: string | number;
+  maxRecordSize?: string | number;
+  manifest?: string;
+  rejects?: string;
+  quiet?: boolean;
+}
+
+export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+export const DEFAULT_GZIP_LEVEL = 6;
+
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+export function createConfig(raw: RawConvertOptions): Config {
+  if (!raw.inputs || raw.inputs.length === 0)
+    throw new UsageError('convert needs at least one input (a file, a directory, or - for stdin)');
+  if (raw.to === undefined || raw.to === '')
+    throw new UsageError('--to is required: a directory, or - for standard output');
+  const to = raw.to;
+  const workers = raw.workers ?? defaultWorkers();
+  if (!Number.isInteger(workers) || workers < 1 || workers > 1024) {
+    throw new UsageError(`--workers must be a whole number from 1 to 1024, got ${raw.workers}`);
+  }
+  const gzipLevel = raw.gzip === false ? 0 : (raw.gzipLevel ?? DEFAULT_GZIP_LEVEL);
+  if (!Number.isInteger(gzipLevel) || gzipLevel < 0 || gzipLevel > 9) {
+    throw new UsageError(`--gzip-level must be a whole number from 0 to 9, got ${raw.gzipLevel}`);
+  }
+  const chunkSize = parseSize('--chunk-size', raw.chunkSize ?? DEFAULT_CHUNK_SIZE, 1024, 64 * 1024 * 1024);
+  const maxRecordBytes = parseSize(
+    '--max-record-size',
+    raw.maxRecordSize ?? DEFAULT_MAX_RECORD_BYTES,
+    1024,
+    1024 ** 3,
+  );
+  if (raw.logFormat !== undefined) parseLogFormat(raw.logFormat); // throws UsageError naming the bad part
+  const stdinCount = raw.inputs.filter((input) => input === '-').length;
+  if (stdinCount > 1) throw new UsageError('- (stdin) can be given only once');
+  if (to === '-' && raw.inputs.length !== 1) {
+    throw new UsageError(
+      `--to - (stdout) takes exactly one input, got ${raw.inputs.length}: ${raw.inputs.join(' ')}`,
+    );
+  }
+  if (stdinCount === 1 && to !== '-') throw new UsageError('- (stdin) converts only to --to - (stdout)');
+  if (raw.rejects !== undefined && to !== '-') {
+    throw new UsageError(
+      '--rejects is for stdout mode; with --to DIR, rejects are written beside each output',
+    );
+  }
+  return {
+    inputs: raw.inputs,
+    to,
+    workers,
+    logFormat: raw.logFormat,
+    gzipLevel,
+    chunkSize,
+    maxRecordBytes,
+    manifest: raw.manifest,
+    rejects: raw.rejects,
+    quiet: raw.quiet ?? false,
+  };
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** `65536`, `64k`, `64KiB`, `1m`: sizes in bytes, binary units. */
+export function parseSize(option: string, value: string | number, min: number, max: number): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(value));
+  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined)
+    throw new UsageError(`${option} must be a size such as 65536, 64k or 1m, got "${value}"`);
+  const bytes = Math.round(Number(match[1]) * unit);
+  if (bytes < min || bytes > max)
+    throw new UsageError(`${option} must be between ${min} and ${max} bytes, got "${value}"`);
+  return bytes;
+}

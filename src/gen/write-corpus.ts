@@ -1,0 +1,34 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateObject, type PayloadOptions } from './corpus.js';
+
+export interface CorpusSpec extends PayloadOptions {
+  out: string;
+  objects: number;
+  /** Total decompressed size, in MB (10^6 bytes), spread evenly over the objects. */
+  mb: number;
+  seed: number;
+  doubleGzip?: boolean;
+}
+
+/**
+ * Writes a corpus laid out as Firehose lays out S3 (`YYYY/MM/DD/HH/<stream>-<n>-<date>-<uuid>`, no
+ * suffix). Each object's seed derives from the corpus seed, so any object can be made alone again.
+ */
+export async function writeCorpus(spec: CorpusSpec): Promise<{ files: string[]; bytes: number }> {
+  const files: string[] = [];
+  let bytes = 0;
+  const perObject = Math.max(1, Math.round((spec.mb * 1e6) / spec.objects));
+  for (let i = 0; i < spec.objects; i++) {
+    const hour = String(i % 24).padStart(2, '0');
+    const dir = join(spec.out, '2020', '02', '01', hour);
+    await mkdir(dir, { recursive: true });
+    const name = `flowlogs-stream-1-2020-02-01-${hour}-00-00-${String(i).padStart(8, '0')}`;
+    const data = generateObject({ ...spec, seed: spec.seed * 1_000_003 + i, targetBytes: perObject });
+    const path = join(dir, name);
+    await writeFile(path, data);
+    files.push(path);
+    bytes += data.length;
+  }
+  return { files, bytes };
+}

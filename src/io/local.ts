@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { ObjectSink } from './sink.js';
+
+export function openLocalSource(path: string, chunkSize: number): Readable {
+  return createReadStream(path, { highWaterMark: chunkSize });
+}
+
+/**
+ * Writes to a hidden temporary file beside the target and renames it into place on commit, so a
+ * reader (or a resumed run) never sees half a file. The dot prefix also keeps Athena and Hive
+ * from reading an unfinished file.
+ */
+export async function openLocalSink(path: string): Promise<ObjectSink> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const stream = createWriteStream(temp, { flags: 'wx' });
+  return {
+    stream,
+    async commit() {
+      if (!stream.writableFinished) await finished(stream);
+      await rename(temp, path);
+    },
+    async abort() {
+      stream.destroy();
+      await rm(temp, { force: true });
+    },
+  };
+}
+
+/** Whether an fs error came from a temporary file of ours (a write) or from elsewhere (a read). */
+export function isTempPath(path: unknown): boolean {
+  return typeof path === 'string' && basename(path).startsWith('.') && path.endsWith('.tmp');
+}

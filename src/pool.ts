@@ -1,0 +1,27 @@
+import { Piscina } from 'piscina';
+import type { ConvertTask, TaskResult } from './task.js';
+
+export interface ConvertPool {
+  run(task: ConvertTask): Promise<TaskResult>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A fixed-size pool of worker threads, one object at a time per worker (the work is CPU-bound).
+ * Each worker's heap is capped, so a runaway object kills its worker, which Piscina replaces,
+ * rather than the whole process.
+ */
+export function createPool(workers: number, maxHeapMb = 1024): ConvertPool {
+  const pool = new Piscina<ConvertTask, TaskResult>({
+    filename: new URL('../workers/convert.js', import.meta.url).href,
+    minThreads: workers,
+    maxThreads: workers,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: 60_000,
+    resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
+  });
+  return {
+    run: (task) => pool.run(task),
+    destroy: () => pool.destroy(),
+  };
+}

@@ -1,0 +1,114 @@
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { TaskResult } from './task.js';
+
+export interface RunSummary {
+  ok: number;
+  failed: number;
+  skipped: number;
+  rows: number;
+  rejected: number;
+  control: number;
+  bytesIn: number;
+  bytesDecoded: number;
+  bytesOut: number;
+  seconds: number;
+}
+
+/**
+ * Collects one result per finished object: counts it, says what failed as it happens, appends it to
+ * the manifest, and prints the one-line summary at the end.
+ */
+export class Reporter {
+  readonly summary: RunSummary = {
+    ok: 0,
+    failed: 0,
+    skipped: 0,
+    rows: 0,
+    rejected: 0,
+    control: 0,
+    bytesIn: 0,
+    bytesDecoded: 0,
+    bytesOut: 0,
+    seconds: 0,
+  };
+  private readonly started = performance.now();
+  private readonly manifest: WriteStream | undefined;
+  private manifestError: Error | undefined;
+
+  constructor(
+    private readonly stderr: NodeJS.WritableStream,
+    manifestPath: string | undefined,
+    private readonly quiet: boolean,
+  ) {
+    if (manifestPath) {
+      this.manifest = createWriteStream(manifestPath, { flags: 'a' });
+      this.manifest.on('error', (error) => {
+        this.manifestError = error;
+      });
+    }
+  }
+
+  add(result: TaskResult): void {
+    const s = this.summary;
+    s[result.status === 'ok' ? 'ok' : result.status === 'failed' ? 'failed' : 'skipped']++;
+    s.rows += result.rows;
+    s.rejected += result.rejected;
+    s.control += result.control;
+    s.bytesIn += result.bytesIn;
+    s.bytesDecoded += result.bytesDecoded;
+    s.bytesOut += result.bytesOut;
+    if (result.status === 'failed') {
+      this.stderr.write(
+        `flowhose: failed: ${result.source}: ${result.error?.code}: ${result.error?.message}\n`,
+      );
+    } else if (result.rejected > 0 && !this.quiet) {
+      const kept = result.rejectsDest
+        ? `kept in ${result.rejectsDest}`
+        : 'not kept (pass --rejects FILE to keep them)';
+      this.stderr.write(`flowhose: ${result.source}: ${result.rejected} records rejected, ${kept}\n`);
+    }
+    this.manifest?.write(`${JSON.stringify(manifestLine(result))}\n`);
+  }
+
+  async finish(): Promise<RunSummary> {
+    const s = this.summary;
+    s.seconds = (performance.now() - this.started) / 1000;
+    if (this.manifest) {
+      this.manifest.end();
+      if (!this.manifest.writableFinished && !this.manifestError)
+        await once(this.manifest, 'close').catch(() => {});
+      if (this.manifestError)
+        this.stderr.write(`flowhose: cannot write the manifest: ${this.manifestError.message}\n`);
+    }
+    this.stderr.write(`${formatSummary(s)}\n`);
+    return s;
+  }
+}
+
+function manifestLine(r: TaskResult) {
+  return {
+    source: r.source,
+    dest: r.dest,
+    status: r.status,
+    rows: r.rows,
+    rejected: r.rejected,
+    control: r.control,
+    bytesIn: r.bytesIn,
+    bytesOut: r.bytesOut,
+    ...(r.error ? { error: r.error } : {}),
+  };
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const int = (n: number) => n.toLocaleString('en-US');
+
+export function formatSummary(s: RunSummary): string {
+  const objects = `${int(s.ok)} ok, ${int(s.failed)} failed${s.skipped ? `, ${int(s.skipped)} skipped` : ''}`;
+  const rate = s.seconds > 0 ? s.bytesDecoded / 1e6 / s.seconds : 0;
+  return (
+    `flowhose: objects ${objects} · rows ${int(s.rows)} · rejected ${int(s.rejected)} · control messages ${int(s.control)}` +
+    ` · in ${mb(s.bytesIn)} (${mb(s.bytesDecoded)} decompressed) · out ${mb(s.bytesOut)}` +
+    ` · ${s.seconds.toFixed(2)} s · ${rate.toFixed(1)} MB/s decompressed`
+  );
+}

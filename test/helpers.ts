@@ -1,0 +1,93 @@
+import { gzipSync } from 'node:zlib';
+import { FlowLogConverter } from '../src/core/converter.js';
+import type { FlowhoseError, Reject } from '../src/core/errors.js';
+import { DEFAULT_FORMAT, type FlowFormat } from '../src/core/log-format.js';
+
+export interface Converted {
+  csv: string;
+  rejects: Reject[];
+  error: FlowhoseError | undefined;
+  stats: FlowLogConverter['stats'];
+}
+
+/** Runs the core over `input`, cut into pieces at the given offsets (sorted, within the input). */
+export function convertPieces(
+  input: Buffer,
+  cuts: number[] = [],
+  format: FlowFormat = DEFAULT_FORMAT,
+  outputChunkBytes = 64 * 1024,
+): Converted {
+  const out: Buffer[] = [];
+  const rejects: Reject[] = [];
+  const converter = new FlowLogConverter({
+    format,
+    outputChunkBytes,
+    onData: (b) => out.push(Buffer.from(b)),
+    onReject: (r) => rejects.push(r),
+  });
+  let error: FlowhoseError | undefined;
+  let from = 0;
+  for (const cut of [...cuts, input.length]) {
+    error = converter.write(input.subarray(from, cut));
+    if (error) break;
+    from = cut;
+  }
+  error ??= converter.end();
+  return { csv: Buffer.concat(out).toString('utf8'), rejects, error, stats: converter.stats };
+}
+
+export const convert = (input: string | Buffer, format?: FlowFormat) =>
+  convertPieces(typeof input === 'string' ? Buffer.from(input, 'utf8') : input, [], format);
+
+export interface EventSpec {
+  message: string;
+  timestamp?: number | string;
+  id?: string;
+}
+
+let nextId = 1n;
+
+/** A CloudWatch Logs DATA_MESSAGE payload as JSON text; JSON.stringify escapes as CloudWatch does. */
+export function dataPayload(events: EventSpec[], extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    messageType: 'DATA_MESSAGE',
+    owner: '123456789010',
+    logGroup: '/aws/vpc/flowlogs',
+    logStream: 'eni-1235b8ca123456789-all',
+    subscriptionFilters: ['MyFlowLogSubscription'],
+    logEvents: events.map((e) => ({
+      id: e.id ?? (31953106606966983378809025079804211143289615424298221568n + nextId++).toString(),
+      timestamp: e.timestamp ?? 1418530010000,
+      message: e.message,
+    })),
+    ...extra,
+  });
+}
+
+export const CONTROL_PAYLOAD =
+  '{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1680683189085,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}';
+
+/** Each payload its own gzip member, concatenated; `layers` 2 gzips the whole once more (Firehose GZIP). */
+export function firehoseObject(payloads: string[], layers: 0 | 1 | 2 = 1): Buffer {
+  if (layers === 0) return Buffer.from(payloads.join(''), 'utf8');
+  const members = Buffer.concat(payloads.map((p) => gzipSync(p)));
+  return layers === 2 ? gzipSync(members) : members;
+}
+
+/** Deterministic offsets for random-split tests. */
+export function randomCuts(length: number, count: number, seed: number): number[] {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const cuts = new Set<number>();
+  while (cuts.size < Math.min(count, length - 1)) cuts.add(1 + Math.floor(next() * (length - 1)));
+  return [...cuts].sort((x, y) => x - y);
+}
+
+export const HEADER_V2 =
+  'timestamp,version,account-id,interface-id,srcaddr,dstaddr,srcport,dstport,protocol,packets,bytes,start,end,action,log-status';
