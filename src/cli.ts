@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { createConfig, DEFAULT_CHUNK_SIZE, DEFAULT_GZIP_LEVEL, defaultWorkers } from './config.js';
+import { type Config, createConfig, DEFAULT_CHUNK_SIZE, DEFAULT_GZIP_LEVEL, defaultWorkers } from './config.js';
 import { UsageError } from './core/errors.js';
 import { DEFAULT_FIELDS } from './core/fields.js';
 import { parseLogFormat } from './core/log-format.js';
@@ -8,6 +8,36 @@ import { exitCodeOf, run } from './run.js';
 
 const EPILOG =
   'Exit codes: 0 all objects converted, 1 usage error (nothing done), 2 some objects failed, 130 interrupted.';
+
+/**
+ * Ctrl-C (or SIGTERM) once: dispatch stops and in-flight objects get --grace seconds to finish,
+ * then they are cancelled (uploads aborted). Twice: cancelled at once. Either way the manifest is
+ * flushed and the exit code is 130. If cancelling hangs, the process leaves after 20 s regardless.
+ */
+async function runWithSignals(config: Config) {
+  const stop = new AbortController();
+  const cancel = new AbortController();
+  let graceTimer: NodeJS.Timeout | undefined;
+  const onSignal = () => {
+    if (!stop.signal.aborted) {
+      process.stderr.write(`\nflowhose: interrupted: no new objects; ${config.graceSeconds} s for those in flight (Ctrl-C again to abort them now)\n`);
+      stop.abort();
+      graceTimer = setTimeout(() => cancel.abort(), config.graceSeconds * 1000);
+      graceTimer.unref();
+    } else if (!cancel.signal.aborted) {
+      process.stderr.write('flowhose: aborting the objects in flight\n');
+      cancel.abort();
+      setTimeout(() => process.exit(130), 20_000).unref();
+    }
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  try {
+    return await run(config, { stderr: process.stderr, stdout: process.stdout, stop: stop.signal, cancel: cancel.signal });
+  } finally {
+    clearTimeout(graceTimer);
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+}
 
 /** The command line: a typed option table over run(config). Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -27,9 +57,9 @@ export async function main(argv: string[]): Promise<number> {
           .positional('inputs', {
             type: 'string',
             array: true,
-            describe: 'Files, directories, or - for stdin',
+            describe: 'Files, directories, s3://bucket/prefix/, or - for stdin',
           })
-          .option('to', { alias: 'o', type: 'string', describe: 'Output directory, or - for stdout' })
+          .option('to', { alias: 'o', type: 'string', describe: 'Output directory, s3://bucket/prefix/, or - for stdout' })
           .option('workers', {
             alias: 'w',
             type: 'number',
@@ -74,10 +104,25 @@ export async function main(argv: string[]): Promise<number> {
             alias: 'q',
             type: 'boolean',
             default: false,
-            describe: 'Only errors and the summary',
+            describe: 'No progress; only errors and the summary',
           })
+          .option('include', { type: 'string', array: true, describe: 'Only keys (relative to the input prefix) matching these globs' })
+          .option('exclude', { type: 'string', array: true, describe: 'Leave out keys matching these globs' })
+          .option('start-after', { type: 'string', describe: 'Start listing after this key (relative or full)' })
+          .option('shard', { type: 'string', describe: 'i/n: take only the keys whose stable hash falls in shard i of n' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'List what would be converted and where; write nothing' })
+          .option('overwrite', { type: 'boolean', default: false, describe: 'Convert even outputs that are up to date' })
+          .option('convert-error-prefixes', { type: 'boolean', default: false, describe: 'Also convert objects under Firehose error prefixes (…-failed/)' })
+          .option('retries', { type: 'number', default: 2, describe: 'Whole-object retries after transient failures' })
+          .option('max-attempts', { type: 'number', default: 6, describe: 'Attempts per S3 request (SDK backoff with jitter)' })
+          .option('endpoint-url', { type: 'string', describe: 'S3-compatible endpoint (also AWS_ENDPOINT_URL_S3)' })
+          .option('force-path-style', { type: 'boolean', describe: 'Path-style S3 addressing (default on with --endpoint-url)' })
+          .option('part-size', { type: 'string', default: '8m', describe: 'Multipart upload part size (>= 5m)' })
+          .option('upload-queue', { type: 'number', default: 4, describe: 'Parts uploaded at once per object' })
+          .option('grace', { type: 'number', default: 30, describe: 'Seconds in-flight objects get after Ctrl-C' })
           .example('$0 convert ./dumps/ --to ./csv/', 'a directory tree, mirrored under ./csv/')
           .example('$0 convert - --to - < dump > rows.csv.gz', 'stdin to stdout')
+          .example('$0 convert s3://src/firehose/2020/02/ --to s3://dst/csv/2020/02/', 'S3 prefix to S3 prefix')
           .epilog(EPILOG),
       async (args) => {
         const config = createConfig({
@@ -92,22 +137,22 @@ export async function main(argv: string[]): Promise<number> {
           manifest: args.manifest,
           rejects: args.rejects,
           quiet: args.quiet,
+          include: args.include?.map(String),
+          exclude: args.exclude?.map(String),
+          startAfter: args.startAfter,
+          shard: args.shard,
+          dryRun: args.dryRun,
+          overwrite: args.overwrite,
+          convertErrorPrefixes: args.convertErrorPrefixes,
+          retries: args.retries,
+          maxAttempts: args.maxAttempts,
+          endpointUrl: args.endpointUrl,
+          forcePathStyle: args.forcePathStyle,
+          partSize: args.partSize,
+          uploadQueue: args.uploadQueue,
+          grace: args.grace,
         });
-        const controller = new AbortController();
-        const onSignal = () => {
-          if (controller.signal.aborted) process.exit(130);
-          process.stderr.write(
-            'flowhose: interrupted: finishing the objects in flight (again to stop at once)\n',
-          );
-          controller.abort();
-        };
-        process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-        try {
-          const summary = await run(config, { stderr: process.stderr, signal: controller.signal });
-          exitCode = controller.signal.aborted ? 130 : exitCodeOf(summary);
-        } finally {
-          process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-        }
+        exitCode = exitCodeOf(await runWithSignals(config));
       },
     )
     .command(

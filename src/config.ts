@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_RECORD_BYTES } from './core/converter.js';
 import { UsageError } from './core/errors.js';
 import { parseLogFormat } from './core/log-format.js';
+import { isS3Url, parseS3Url } from './io/s3.js';
+import { globToRegExp, parseShard, type Selection } from './select.js';
 
 /** Everything a run needs, validated once at the edge; defaults are applied here and nowhere else. */
 export interface Config {
@@ -17,6 +19,20 @@ export interface Config {
   /** Where rejects go in stdout mode (elsewhere they sit beside each output). */
   rejects?: string;
   quiet: boolean;
+  selection: Selection;
+  startAfter?: string;
+  dryRun: boolean;
+  overwrite: boolean;
+  retries: number;
+  /** Seconds in-flight objects get to finish after the first Ctrl-C. */
+  graceSeconds: number;
+  s3: {
+    endpoint?: string;
+    forcePathStyle: boolean;
+    maxAttempts: number;
+    partSize: number;
+    queueSize: number;
+  };
 }
 
 export interface RawConvertOptions {
@@ -31,6 +47,20 @@ export interface RawConvertOptions {
   manifest?: string;
   rejects?: string;
   quiet?: boolean;
+  include?: string[];
+  exclude?: string[];
+  shard?: string;
+  startAfter?: string;
+  dryRun?: boolean;
+  overwrite?: boolean;
+  convertErrorPrefixes?: boolean;
+  retries?: number;
+  maxAttempts?: number;
+  endpointUrl?: string;
+  forcePathStyle?: boolean;
+  partSize?: string | number;
+  uploadQueue?: number;
+  grace?: number;
 }
 
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
@@ -75,6 +105,30 @@ export function createConfig(raw: RawConvertOptions): Config {
       '--rejects is for stdout mode; with --to DIR, rejects are written beside each output',
     );
   }
+  for (const location of [...raw.inputs, to]) {
+    if (isS3Url(location) && !parseS3Url(location)) throw new UsageError(`${location} is not an S3 URL of the form s3://bucket/prefix`);
+  }
+  let shard: Selection['shard'];
+  if (raw.shard !== undefined) {
+    shard = parseShard(raw.shard);
+    if (!shard) throw new UsageError(`--shard must be i/n with 0 <= i < n, such as 0/4, got "${raw.shard}"`);
+  }
+  const retries = raw.retries ?? 2;
+  if (!Number.isInteger(retries) || retries < 0 || retries > 20) throw new UsageError(`--retries must be a whole number from 0 to 20, got ${raw.retries}`);
+  const maxAttempts = raw.maxAttempts ?? 6;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 50) {
+    throw new UsageError(`--max-attempts must be a whole number from 1 to 50, got ${raw.maxAttempts}`);
+  }
+  const queueSize = raw.uploadQueue ?? 4;
+  if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 64) {
+    throw new UsageError(`--upload-queue must be a whole number from 1 to 64, got ${raw.uploadQueue}`);
+  }
+  const graceSeconds = raw.grace ?? 30;
+  if (!(graceSeconds >= 0)) throw new UsageError(`--grace must be a number of seconds >= 0, got ${raw.grace}`);
+  const endpoint = raw.endpointUrl ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined);
+  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
+    throw new UsageError(`--endpoint-url must be an http(s) URL, got "${endpoint}"`);
+  }
   return {
     inputs: raw.inputs,
     to,
@@ -86,6 +140,25 @@ export function createConfig(raw: RawConvertOptions): Config {
     manifest: raw.manifest,
     rejects: raw.rejects,
     quiet: raw.quiet ?? false,
+    selection: {
+      include: (raw.include ?? []).map(globToRegExp),
+      exclude: (raw.exclude ?? []).map(globToRegExp),
+      shard,
+      skipErrorPrefixes: !(raw.convertErrorPrefixes ?? false),
+    },
+    startAfter: raw.startAfter,
+    dryRun: raw.dryRun ?? false,
+    overwrite: raw.overwrite ?? false,
+    retries,
+    graceSeconds,
+    s3: {
+      endpoint,
+      // Custom endpoints (MinIO, s3rver, Ceph) usually want path-style addressing.
+      forcePathStyle: raw.forcePathStyle ?? endpoint !== undefined,
+      maxAttempts,
+      partSize: parseSize('--part-size', raw.partSize ?? '8m', 5 * 1024 * 1024, 5 * 1024 ** 3),
+      queueSize,
+    },
   };
 }
 

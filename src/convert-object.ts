@@ -1,65 +1,41 @@
 /**
  * One object's conversion, the same whether it runs in a pool worker or in-process (stdin):
  *
- *   source ─► count in ─► gunzip layers ─► FlowLogConverter ─► gzip ─► count out ─► sink (temp)
+ *   source ─► count in ─► gunzip layers ─► FlowLogConverter ─► gzip ─► count out ─► sink (temp / upload)
  *                                               └─► rejects (JSON lines, opened on first reject)
  *
  * One awaited pipeline: the first error anywhere destroys every stage. Only on success are the
- * output and its rejects committed (renamed or completed); on failure both are aborted.
+ * output and its rejects committed (renamed, or the upload completed); on failure both are
+ * aborted, so no partial output is ever visible.
  */
-import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { FlowhoseError } from './core/errors.js';
 import { parseLogFormat } from './core/log-format.js';
-import { isTempPath, openLocalSink, openLocalSource } from './io/local.js';
+import { createAdapters, type IoAdapters, type OpenedSource } from './io/adapters.js';
+import { isTempPath } from './io/local.js';
 import type { ObjectSink } from './io/sink.js';
-import { openStdoutSink } from './io/stdio.js';
 import { RejectsWriter } from './rejects-writer.js';
 import { ConvertStream } from './streams/convert-stream.js';
 import { gunzipLayers } from './streams/gunzip-layers.js';
-import {
-  type ConvertTask,
-  type DestRef,
-  describeDest,
-  describeSource,
-  type SourceRef,
-  type TaskResult,
-} from './task.js';
+import { type ConvertTask, type DestRef, describeDest, describeSource, type TaskError, type TaskResult } from './task.js';
 
-/** How sources and sinks are opened: local files and stdio here; S3 plugs in beside them. */
-export interface IoAdapters {
-  openSource(ref: SourceRef, chunkSize: number, signal?: AbortSignal): Promise<Readable>;
-  openSink(ref: DestRef): Promise<ObjectSink>;
-  openRejectsSink(ref: DestRef): (() => Promise<ObjectSink>) | undefined;
+/**
+ * Converts with whole-object retries for transient failures (a connection reset mid-body is not
+ * something the SDK's per-request retries can see). Safe because a failed attempt leaves nothing.
+ */
+export async function convertObject(task: ConvertTask, adapters?: IoAdapters, signal?: AbortSignal): Promise<TaskResult> {
+  const io = adapters ?? createAdapters(task.options.s3);
+  for (let attempt = 0; ; attempt++) {
+    const result = await convertOnce(task, io, signal);
+    if (result.status !== 'failed' || !result.error?.retryable || attempt >= task.options.retries || signal?.aborted) return result;
+    // Full jitter: spread retries of many workers hitting the same throttled prefix.
+    await sleep(Math.random() * Math.min(20_000, 500 * 2 ** attempt), undefined, { signal }).catch(() => {});
+  }
 }
 
-export const localAdapters: IoAdapters = {
-  async openSource(ref, chunkSize) {
-    if (ref.kind === 'file') return openLocalSource(ref.path, chunkSize);
-    if (ref.kind === 'stdin') return process.stdin;
-    throw new Error(`no adapter for ${ref.kind} sources`);
-  },
-  async openSink(ref) {
-    if (ref.kind === 'file') return openLocalSink(ref.path);
-    if (ref.kind === 'stdout') return openStdoutSink();
-    throw new Error(`no adapter for ${ref.kind} destinations`);
-  },
-  openRejectsSink(ref) {
-    if (ref.kind === 'file') return () => openLocalSink(ref.rejectsPath);
-    if (ref.kind === 'stdout' && ref.rejectsPath) {
-      const path = ref.rejectsPath;
-      return () => openLocalSink(path);
-    }
-    return undefined;
-  },
-};
-
-export async function convertObject(
-  task: ConvertTask,
-  adapters: IoAdapters = localAdapters,
-  signal?: AbortSignal,
-): Promise<TaskResult> {
+async function convertOnce(task: ConvertTask, io: IoAdapters, signal: AbortSignal | undefined): Promise<TaskResult> {
   const { options } = task;
   const result: TaskResult = {
     source: describeSource(task.source),
@@ -73,30 +49,42 @@ export async function convertObject(
     bytesOut: 0,
   };
   let sink: ObjectSink | undefined;
-  const rejects = new RejectsWriter(result.source, adapters.openRejectsSink(task.dest));
+  const rejects = new RejectsWriter(result.source, io.openRejectsSink(task.dest, result.source));
   let convert: ConvertStream | undefined;
   try {
     const format = options.logFormat ? parseLogFormat(options.logFormat) : undefined;
-    convert = new ConvertStream({ format, maxRecordBytes: options.maxRecordBytes, rejects });
-    let source: Readable;
-    try {
-      source = await adapters.openSource(task.source, options.chunkSize, signal);
-    } catch (error) {
-      throw new FlowhoseError('READ_FAILED', `cannot read ${result.source}: ${messageOf(error)}`);
+    let destExisted = false;
+    if (!options.overwrite && task.dest.kind !== 'stdout') {
+      const version = await io.sourceVersion(task.source).catch((error) => {
+        throw readFailed(result.source, error);
+      });
+      if (version) {
+        const state = await io.isUpToDate(task.dest, version);
+        if (state.upToDate) {
+          result.status = 'skipped';
+          return result;
+        }
+        destExisted = state.exists;
+      }
     }
-    sink = await adapters.openSink(task.dest);
-    const stages: NodeJS.ReadWriteStream[] = [];
-    if (options.gzipLevel > 0)
-      stages.push(createGzip({ level: options.gzipLevel, chunkSize: options.chunkSize }));
+    convert = new ConvertStream({ format, maxRecordBytes: options.maxRecordBytes, rejects });
+    let source: OpenedSource;
+    try {
+      source = await io.openSource(task.source, options.chunkSize, signal);
+    } catch (error) {
+      throw readFailed(result.source, error);
+    }
+    sink = await io.openSink(task.dest, result.source, source.version);
+    const compress = options.gzipLevel > 0 ? [createGzip({ level: options.gzipLevel, chunkSize: options.chunkSize })] : [];
     await runPipeline(
       [
-        source,
+        source.stream,
         count((n) => {
           result.bytesIn += n;
         }),
         gunzipLayers({ chunkSize: options.chunkSize }),
         convert,
-        ...stages,
+        ...compress,
         count((n) => {
           result.bytesOut += n;
         }),
@@ -107,10 +95,11 @@ export async function convertObject(
     await rejects.commit();
     await sink.commit();
     if (rejects.kept) result.rejectsDest = describeRejects(task.dest);
+    else if (destExisted) await io.removeRejects(task.dest).catch(() => {}); // from an older version of the source
   } catch (error) {
     await Promise.allSettled([sink?.abort(), rejects.abort()]);
     result.status = 'failed';
-    result.error = classify(error);
+    result.error = classify(error, signal);
   }
   if (convert) {
     const stats = convert.converter.stats;
@@ -122,10 +111,7 @@ export async function convertObject(
   return result;
 }
 
-type Stage =
-  | NodeJS.ReadableStream
-  | NodeJS.WritableStream
-  | ((source: AsyncIterable<Buffer>) => AsyncIterable<Buffer>);
+type Stage = NodeJS.ReadableStream | NodeJS.WritableStream | ((source: AsyncIterable<Buffer>) => AsyncIterable<Buffer>);
 
 function runPipeline(stages: Stage[], signal: AbortSignal | undefined): Promise<void> {
   // pipeline()'s overloads cannot type a mixed array of streams and generator stages.
@@ -148,23 +134,56 @@ function describeRejects(dest: DestRef): string | undefined {
   return dest.rejectsPath;
 }
 
-/** Turns whatever was thrown into a code and a message that names the cause. */
-export function classify(error: unknown): { code: string; message: string } {
-  if (error instanceof FlowhoseError) return { code: error.code, message: error.message };
-  const e = error as NodeJS.ErrnoException & { $metadata?: unknown; name?: string };
-  if (e?.name === 'AbortError') return { code: 'INTERRUPTED', message: 'stopped before it finished' };
-  if (e?.code === 'Z_BUF_ERROR') {
-    return { code: 'TRUNCATED', message: 'gzip data ends early: the object is truncated' };
+class ReadFailed extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
   }
-  if (e?.code === 'Z_DATA_ERROR') return { code: 'BAD_GZIP', message: `corrupt gzip data: ${e.message}` };
-  if (typeof e?.syscall === 'string') {
-    const write = isTempPath(e.path);
-    return { code: write ? 'WRITE_FAILED' : 'READ_FAILED', message: e.message };
-  }
-  if (e?.$metadata) return { code: 'S3_ERROR', message: `${e.name}: ${e.message}` };
-  return { code: 'INTERNAL', message: messageOf(error) };
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+function readFailed(source: string, error: unknown): ReadFailed {
+  return new ReadFailed(`cannot read ${source}: ${describe(error)}`, isTransient(error));
+}
+
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
+/** Network hiccups, throttling and 5xx: worth another attempt. */
+function isTransient(error: unknown): boolean {
+  const e = error as { code?: string; name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if (!e) return false;
+  if (e.code && TRANSIENT_CODES.has(e.code)) return true;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  return e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'SlowDown' || /socket hang up|aborted/i.test(String((error as Error).message));
+}
+
+/** Turns whatever was thrown into a code and a message that names the cause. */
+export function classify(error: unknown, signal?: AbortSignal): TaskError {
+  if (error instanceof FlowhoseError) return { code: error.code, message: error.message };
+  if (error instanceof ReadFailed) return { code: 'READ_FAILED', message: error.message, retryable: error.retryable };
+  const e = error as NodeJS.ErrnoException & { $metadata?: { httpStatusCode?: number }; name?: string };
+  if (signal?.aborted || e?.name === 'AbortError') return { code: 'INTERRUPTED', message: 'stopped before it finished; nothing was written' };
+  if (e?.code === 'Z_BUF_ERROR') return { code: 'TRUNCATED', message: 'gzip data ends early: the object is truncated' };
+  if (e?.code === 'Z_DATA_ERROR') return { code: 'BAD_GZIP', message: `corrupt gzip data: ${e.message}` };
+  if (e?.$metadata) {
+    const status = e.$metadata.httpStatusCode;
+    const code = status === 412 ? 'SOURCE_CHANGED' : 'S3_ERROR';
+    const hint = status === 412 ? ' (the object changed since it was listed; run again to convert the new version)' : '';
+    return { code, message: `${describe(error)}${status ? ` (HTTP ${status})` : ''}${hint}`, retryable: isTransient(error) };
+  }
+  if (typeof e?.syscall === 'string' || (e?.code && TRANSIENT_CODES.has(e.code))) {
+    const write = isTempPath(e.path);
+    return { code: write ? 'WRITE_FAILED' : 'READ_FAILED', message: describe(error), retryable: isTransient(error) };
+  }
+  return { code: 'INTERNAL', message: describe(error), retryable: isTransient(error) };
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  const name = error.name !== 'Error' ? `${error.name}: ` : '';
+  return `${name}${error.message}${code && !error.message.includes(code) ? ` (${code})` : ''}`;
 }

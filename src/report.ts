@@ -50,6 +50,7 @@ export class Reporter {
   }
 
   add(result: TaskResult): void {
+    if (result.status === 'not-started') return; // the run stopped first; a rerun takes it
     const s = this.summary;
     s[result.status === 'ok' ? 'ok' : result.status === 'failed' ? 'failed' : 'skipped']++;
     s.rows += result.rows;

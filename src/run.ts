@@ -1,150 +1,201 @@
-import { stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.js';
 import { convertObject } from './convert-object.js';
-import { UsageError } from './core/errors.js';
 import { forEachBounded } from './dispatch.js';
-import { walkFiles } from './local-walk.js';
-import { outputName, rejectsName, safeJoin } from './paths.js';
+import { createAdapters } from './io/adapters.js';
+import { type S3Settings, s3Client } from './io/s3.js';
+import { destinationFor, type Input, type PlanCounts, type Planned, planSources, resolveInputs } from './plan.js';
 import { type ConvertPool, createPool } from './pool.js';
+import { createProgress } from './progress.js';
 import { Reporter, type RunSummary } from './report.js';
-import type { ConvertOptions, ConvertTask, TaskResult } from './task.js';
+import { CANCELLED, type ConvertOptions, type ConvertTask, describeSource, RUNNING, STOPPING, type TaskResult } from './task.js';
 
 export interface RunEnv {
   stderr: NodeJS.WritableStream;
-  /** Aborting stops dispatch; objects already converting finish. */
-  signal?: AbortSignal;
+  stdout: NodeJS.WritableStream;
+  /** First Ctrl-C: dispatch nothing more; objects in flight finish. */
+  stop?: AbortSignal;
+  /** Grace period over or second Ctrl-C: abort objects in flight (uploads aborted, nothing left). */
+  cancel?: AbortSignal;
 }
 
-type Input = { kind: 'stdin' } | { kind: 'file'; path: string } | { kind: 'dir'; path: string };
-
-export function exitCodeOf(summary: RunSummary): number {
-  return summary.failed > 0 ? 2 : 0;
+export interface RunOutcome extends RunSummary {
+  interrupted: boolean;
 }
 
-/** Checks every input and the destination before any work starts: problems here are usage errors. */
-export async function resolveInputs(config: Config): Promise<Input[]> {
-  if (config.to !== '-') {
-    const to = await stat(config.to).catch(() => undefined);
-    if (to && !to.isDirectory()) throw new UsageError(`--to ${config.to} exists and is not a directory`);
+export function exitCodeOf(outcome: RunOutcome): number {
+  if (outcome.interrupted) return 130;
+  return outcome.failed > 0 ? 2 : 0;
+}
+
+/** The region from the environment or profile, else us-east-1 (S3 redirects to the right one). */
+async function resolveRegion(): Promise<string> {
+  const fromEnv = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+  if (fromEnv) return fromEnv;
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  try {
+    return await new S3Client({}).config.region();
+  } catch {
+    return 'us-east-1';
   }
-  const inputs: Input[] = [];
-  for (const path of config.inputs) {
-    if (path === '-') {
-      inputs.push({ kind: 'stdin' });
-      continue;
-    }
-    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-      throw new UsageError(
-        `cannot read input ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`,
-      );
-    });
-    if (info.isDirectory()) {
-      if (config.to === '-')
-        throw new UsageError(`--to - (stdout) takes one file or stdin, and ${path} is a directory`);
-      inputs.push({ kind: 'dir', path });
-    } else {
-      inputs.push({ kind: 'file', path });
-    }
-  }
-  return inputs;
 }
 
-export async function run(config: Config, env: RunEnv): Promise<RunSummary> {
-  const inputs = await resolveInputs(config);
+export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
+  const usesS3 = [...config.inputs, config.to].some((l) => l.startsWith('s3://'));
+  const s3: S3Settings | undefined = usesS3 ? { region: await resolveRegion(), ...config.s3 } : undefined;
+  const client = (): S3Client => s3Client(s3!);
+  const inputs = await resolveInputs(config, client);
   const options: ConvertOptions = {
     logFormat: config.logFormat,
     gzipLevel: config.gzipLevel,
     chunkSize: config.chunkSize,
     maxRecordBytes: config.maxRecordBytes,
+    overwrite: config.overwrite,
+    retries: config.retries,
+    s3,
   };
+  const counts: PlanCounts = { filtered: 0, errorPrefix: 0, otherShard: 0 };
   const reporter = new Reporter(env.stderr, config.manifest, config.quiet);
-  if (config.to === '-') {
-    // A single stream gains nothing from a thread hop: convert in-process.
-    const input = inputs[0]!;
-    const source =
-      input.kind === 'stdin' ? ({ kind: 'stdin' } as const) : { kind: 'file' as const, path: input.path };
-    reporter.add(
-      await convertObject({ source, dest: { kind: 'stdout', rejectsPath: config.rejects }, options }),
-    );
-    return reporter.finish();
-  }
+  if (config.dryRun) return dryRun(inputs, config, options, client, counts, env, reporter);
+  if (config.to === '-') return streamToStdout(inputs[0]!, config, options, env, reporter);
+
+  const control = new Int32Array(new SharedArrayBuffer(4));
+  const onStop = () => Atomics.store(control, 0, Math.max(STOPPING, Atomics.load(control, 0)));
+  const onCancel = () => Atomics.store(control, 0, CANCELLED);
+  env.stop?.addEventListener('abort', onStop, { once: true });
+  env.cancel?.addEventListener('abort', onCancel, { once: true });
+  const progress = createProgress(env.stderr, config.quiet);
   const pool = createPool(config.workers);
+  const seen = inputs.length > 1 && !config.to.startsWith('s3://') ? new Set<string>() : undefined;
   try {
+    const planned = countListed(planSources(inputs, config, client, counts), () => progress.listed(), () => progress.listingDone());
     await forEachBounded(
-      planLocal(inputs, config, options),
-      config.workers * 2,
-      async (item) => reporter.add('status' in item ? item : await runOnPool(pool, item)),
-      env.signal,
+      planned,
+      // Enough queued that no worker waits for the main thread, few enough to stop promptly.
+      config.workers + Math.max(1, Math.ceil(config.workers / 4)),
+      async (item) => {
+        const result = await convertPlanned(item, config, options, pool, control.buffer as SharedArrayBuffer, seen);
+        reporter.add(result);
+        progress.update(reporter.summary);
+      },
+      env.stop,
     );
   } finally {
+    progress.stop();
+    env.stop?.removeEventListener('abort', onStop);
+    env.cancel?.removeEventListener('abort', onCancel);
     await pool.destroy();
   }
-  return reporter.finish();
+  reportSkips(counts, env.stderr, config.quiet);
+  const summary = await reporter.finish();
+  return { ...summary, interrupted: Atomics.load(control, 0) !== RUNNING || env.stop?.aborted === true };
 }
 
-async function runOnPool(pool: ConvertPool, task: ConvertTask): Promise<TaskResult> {
+async function* countListed(items: AsyncIterable<Planned>, onItem: () => void, onDone: () => void): AsyncGenerator<Planned> {
+  for await (const item of items) {
+    onItem();
+    yield item;
+  }
+  onDone();
+}
+
+async function convertPlanned(
+  item: Planned,
+  config: Config,
+  options: ConvertOptions,
+  pool: ConvertPool,
+  control: SharedArrayBuffer,
+  seen: Set<string> | undefined,
+): Promise<TaskResult> {
+  const dest = destinationFor(item, config);
+  const source = describeSource(item.source);
+  if ('error' in dest) return failed(source, '', 'UNSAFE_PATH', dest.error);
+  if (seen && dest.kind === 'file') {
+    if (seen.has(dest.path)) return failed(source, dest.path, 'DEST_COLLISION', `another input already writes ${dest.path}`);
+    seen.add(dest.path);
+  }
+  const task: ConvertTask = { source: item.source, dest, options, control };
   try {
     return await pool.run(task);
   } catch (error) {
-    // The worker died (out of memory, a crash): this object fails, the pool replaces the worker.
+    // The worker died (out of memory, a crash): this object fails; Piscina replaces the worker.
     const message = error instanceof Error ? error.message : String(error);
-    return failedResult(task, 'WORKER_CRASHED', `worker thread failed: ${message}`);
+    return failed(source, dest.kind === 'file' ? dest.path : `s3://${dest.kind === 's3' ? `${dest.bucket}/${dest.key}` : ''}`, 'WORKER_CRASHED', `worker thread failed: ${message}`);
   }
 }
 
-function failedResult(task: ConvertTask, code: string, message: string): TaskResult {
-  const source = task.source.kind === 'file' ? task.source.path : '-';
-  const dest = task.dest.kind === 'file' ? task.dest.path : '-';
-  return {
-    source,
-    dest,
-    status: 'failed',
-    rows: 0,
-    rejected: 0,
-    control: 0,
-    bytesIn: 0,
-    bytesDecoded: 0,
-    bytesOut: 0,
-    error: { code, message },
-  };
+function failed(source: string, dest: string, code: string, message: string): TaskResult {
+  return { source, dest, status: 'failed', rows: 0, rejected: 0, control: 0, bytesIn: 0, bytesDecoded: 0, bytesOut: 0, error: { code, message } };
 }
 
-/**
- * Local inputs → tasks. A directory mirrors its relative paths under --to; a file lands under its
- * own name. With several inputs, two sources that would write the same output fail the later one
- * instead of overwriting.
- */
-async function* planLocal(
+/** A single stream gains nothing from a thread hop: convert in-process. */
+async function streamToStdout(input: Input, config: Config, options: ConvertOptions, env: RunEnv, reporter: Reporter): Promise<RunOutcome> {
+  const source =
+    input.kind === 'stdin'
+      ? ({ kind: 'stdin' } as const)
+      : input.kind === 's3-object'
+        ? ({ kind: 's3', bucket: input.bucket, key: input.key } as const)
+        : { kind: 'file' as const, path: (input as { path: string }).path };
+  const cancel = new AbortController();
+  const onAbort = () => cancel.abort();
+  env.stop?.addEventListener('abort', onAbort, { once: true });
+  try {
+    reporter.add(await convertObject({ source, dest: { kind: 'stdout', rejectsPath: config.rejects }, options }, undefined, cancel.signal));
+  } finally {
+    env.stop?.removeEventListener('abort', onAbort);
+  }
+  return { ...(await reporter.finish()), interrupted: cancel.signal.aborted };
+}
+
+/** Lists and decides, writes nothing: one line per object on stdout, counts on stderr. */
+async function dryRun(
   inputs: Input[],
   config: Config,
   options: ConvertOptions,
-): AsyncGenerator<ConvertTask | TaskResult> {
-  const gzip = config.gzipLevel > 0;
-  const seen = inputs.length > 1 ? new Set<string>() : undefined;
-  for (const input of inputs) {
-    if (input.kind === 'stdin') continue;
-    const files = input.kind === 'dir' ? walkFiles(input.path, config.to) : single(input.path);
-    for await (const file of files) {
-      const rel = outputName(file.relative, gzip);
-      const path = safeJoin(config.to, rel);
-      const task: ConvertTask = {
-        source: { kind: 'file', path: file.path },
-        dest: { kind: 'file', path: path ?? rel, rejectsPath: path ? rejectsName(path) : '' },
-        options,
-      };
-      if (!path) {
-        yield failedResult(task, 'UNSAFE_PATH', `output path ${rel} would fall outside ${config.to}`);
-      } else if (seen?.has(path)) {
-        yield failedResult(task, 'DEST_COLLISION', `another input already writes ${path}`);
-      } else {
-        seen?.add(path);
-        yield task;
+  client: () => S3Client,
+  counts: PlanCounts,
+  env: RunEnv,
+  reporter: Reporter,
+): Promise<RunOutcome> {
+  const io = createAdapters(options.s3);
+  let convert = 0;
+  let upToDate = 0;
+  let bytes = 0;
+  await forEachBounded(
+    planSources(inputs, config, client, counts),
+    16,
+    async (item) => {
+      const dest = destinationFor(item, config);
+      const source = describeSource(item.source);
+      if ('error' in dest) {
+        env.stdout.write(`fail    ${source}: ${dest.error}\n`);
+        return;
       }
-    }
-  }
+      const target = dest.kind === 'file' ? dest.path : dest.kind === 's3' ? `s3://${dest.bucket}/${dest.key}` : '-';
+      if (!config.overwrite) {
+        const version = await io.sourceVersion(item.source).catch(() => undefined);
+        if (version && (await io.isUpToDate(dest, version).catch(() => ({ upToDate: false }))).upToDate) {
+          upToDate++;
+          env.stdout.write(`skip    ${source} (up to date: ${target})\n`);
+          return;
+        }
+      }
+      convert++;
+      bytes += item.size ?? 0;
+      env.stdout.write(`convert ${source} -> ${target}${item.size !== undefined ? ` (${item.size} bytes)` : ''}\n`);
+    },
+    env.stop,
+  );
+  reportSkips(counts, env.stderr, false);
+  env.stderr.write(`flowhose: dry run: ${convert} objects (${(bytes / 1e6).toFixed(1)} MB listed) would be converted, ${upToDate} are up to date; nothing was written\n`);
+  return { ...reporter.summary, interrupted: env.stop?.aborted === true };
 }
 
-async function* single(path: string) {
-  yield { path, relative: basename(resolve(path)) };
+function reportSkips(counts: PlanCounts, stderr: NodeJS.WritableStream, quiet: boolean): void {
+  if (counts.errorPrefix > 0) {
+    stderr.write(`flowhose: left out ${counts.errorPrefix} objects under Firehose error prefixes (…-failed/); --convert-error-prefixes takes them\n`);
+  }
+  if (quiet) return;
+  if (counts.filtered > 0) stderr.write(`flowhose: ${counts.filtered} objects left out by --include/--exclude\n`);
+  if (counts.otherShard > 0) stderr.write(`flowhose: ${counts.otherShard} objects belong to other shards\n`);
 }

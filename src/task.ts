@@ -1,3 +1,5 @@
+import type { S3Settings } from './io/s3.js';
+
 /**
  * What crosses the worker-thread boundary: small, plain, structured-cloneable data. A task names
  * its source and destination; the worker opens them itself.
@@ -5,7 +7,7 @@
 export type SourceRef =
   | { kind: 'file'; path: string }
   | { kind: 'stdin' }
-  | { kind: 's3'; bucket: string; key: string; etag?: string; size?: number };
+  | { kind: 's3'; bucket: string; key: string; etag?: string; size?: number; lastModified?: number };
 
 export type DestRef =
   | { kind: 'file'; path: string; rejectsPath: string }
@@ -13,6 +15,11 @@ export type DestRef =
   | { kind: 's3'; bucket: string; key: string; rejectsKey: string };
 
 export interface ConvertOptions {
+  /** Convert even when the output already records this version of the source. */
+  overwrite: boolean;
+  /** Whole-object attempts after the first, for transient failures (a reset mid-stream, 5xx). */
+  retries: number;
+  s3?: S3Settings;
   /** A --log-format spec, parsed again in the worker (a FlowFormat is cheap to rebuild). */
   logFormat?: string;
   /** 0 writes plain CSV. */
@@ -26,9 +33,20 @@ export interface ConvertTask {
   source: SourceRef;
   dest: DestRef;
   options: ConvertOptions;
+  /**
+   * Run control shared with the main thread (an Int32Array over it): 0 running, 1 stopping (start
+   * nothing new), 2 cancelled (abort what is in flight). Shared memory, so a worker sees a Ctrl-C
+   * without a message round trip.
+   */
+  control?: SharedArrayBuffer;
 }
 
-export type TaskStatus = 'ok' | 'failed' | 'skipped';
+export const RUNNING = 0;
+export const STOPPING = 1;
+export const CANCELLED = 2;
+
+/** `not-started`: dispatched, but the run was stopping before a worker picked it up. */
+export type TaskStatus = 'ok' | 'failed' | 'skipped' | 'not-started';
 
 export interface TaskResult {
   source: string;
@@ -44,7 +62,14 @@ export interface TaskResult {
   bytesOut: number;
   /** Where rejected records were kept, when there were any and they were kept. */
   rejectsDest?: string;
-  error?: { code: string; message: string };
+  error?: TaskError;
+}
+
+export interface TaskError {
+  code: string;
+  message: string;
+  /** A network or server hiccup: trying the whole object again may succeed. */
+  retryable?: boolean;
 }
 
 export function describeSource(ref: SourceRef): string {

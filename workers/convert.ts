@@ -1,10 +1,26 @@
 /**
- * The Piscina worker: one object per call. Adapters (and their S3 clients) are created once per
- * thread at module scope, not per task; only the plain task and its plain result cross threads.
+ * The Piscina worker: one object per call. S3 clients are cached per thread at module scope (see
+ * src/io/s3.ts), not built per task; only the plain task and its plain result cross threads.
+ * Cancellation is cooperative: the worker watches the shared control word and aborts its own
+ * pipeline, so uploads are aborted properly instead of the thread being killed mid-upload.
  */
 import { convertObject } from '../src/convert-object.js';
-import type { ConvertTask, TaskResult } from '../src/task.js';
+import { CANCELLED, type ConvertTask, describeDest, describeSource, STOPPING, type TaskResult } from '../src/task.js';
 
-export default function convert(task: ConvertTask): Promise<TaskResult> {
-  return convertObject(task);
+export default async function convert(task: ConvertTask): Promise<TaskResult> {
+  const control = task.control ? new Int32Array(task.control) : undefined;
+  if (control && Atomics.load(control, 0) >= STOPPING) {
+    const zero = { rows: 0, rejected: 0, control: 0, bytesIn: 0, bytesDecoded: 0, bytesOut: 0 };
+    return { source: describeSource(task.source), dest: describeDest(task.dest), status: 'not-started', ...zero };
+  }
+  if (!control) return convertObject(task);
+  const cancel = new AbortController();
+  const watch = setInterval(() => {
+    if (Atomics.load(control, 0) === CANCELLED) cancel.abort();
+  }, 100);
+  try {
+    return await convertObject(task, undefined, cancel.signal);
+  } finally {
+    clearInterval(watch);
+  }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -15,7 +15,7 @@ export function openLocalSource(path: string, chunkSize: number): Readable {
  * reader (or a resumed run) never sees half a file. The dot prefix also keeps Athena and Hive
  * from reading an unfinished file.
  */
-export async function openLocalSink(path: string): Promise<ObjectSink> {
+export async function openLocalSink(path: string, mtimeMs?: number): Promise<ObjectSink> {
   await mkdir(dirname(path), { recursive: true });
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   const stream = createWriteStream(temp, { flags: 'wx' });
@@ -23,6 +23,8 @@ export async function openLocalSink(path: string): Promise<ObjectSink> {
     stream,
     async commit() {
       if (!stream.writableFinished) await finished(stream);
+      // The output's mtime records the source's, so a rerun can tell it is up to date.
+      if (mtimeMs !== undefined) await utimes(temp, new Date(), new Date(mtimeMs));
       await rename(temp, path);
     },
     async abort() {

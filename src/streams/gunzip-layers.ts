@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
 export interface GunzipLayersOptions {
@@ -13,8 +12,8 @@ const isGzip = (a: number | undefined, b: number | undefined) => a === 0x1f && b
 /**
  * Decompresses as many gzip layers as the bytes carry (0, 1 or 2 in practice), deciding from
  * the magic number after each inflate rather than from a file suffix or Content-Type, which
- * Firehose does not set. Node's gunzip reads every member of a multi-member gzip; bytes after
- * the last member that are not zero padding fail with "incorrect header check".
+ * Firehose does not set. Every member of a multi-member gzip is read; bytes after the last
+ * member fail as corrupt unless they are zero padding.
  */
 export function gunzipLayers(options: GunzipLayersOptions = {}) {
   const maxLayers = options.maxLayers ?? 3;
@@ -61,15 +60,75 @@ async function* replay(head: Buffer[], iterator: AsyncIterator<Buffer>): AsyncGe
   }
 }
 
+/**
+ * Node's gunzip stops at the first byte after a member that is not another member's magic
+ * number: zero padding is then accepted, but so is, silently, anything after it (`member 00
+ * member` loses the second member), and padding that arrives in a later chunk ends the stream
+ * early. So the input is fed by hand and whatever zlib did not consume must be zeros; anything
+ * else fails as corrupt, however the chunks fall.
+ */
 async function* gunzip(source: AsyncIterable<Buffer>, chunkSize: number): AsyncGenerator<Buffer> {
   const inflater = createGunzip({ chunkSize });
-  const feeding = pipeline(source, inflater);
-  // A failure on either side destroys the inflater, so the loop below sees it too.
-  feeding.catch(() => {});
+  const unconsumed: Buffer[] = []; // fed, not yet known to be consumed by zlib
+  let unconsumedStart = 0; // stream offset of unconsumed[0]
+  let ended = false;
+  inflater.once('end', () => {
+    ended = true;
+  });
+  const trim = () => {
+    while (unconsumed.length > 0 && unconsumedStart + unconsumed[0]!.length <= inflater.bytesWritten) {
+      unconsumedStart += unconsumed.shift()!.length;
+    }
+  };
+  const feeding = (async () => {
+    for await (const chunk of source) {
+      if (ended) {
+        if (!isZeros(chunk, 0)) throw trailingData();
+        continue;
+      }
+      if (inflater.destroyed) return; // the consumer stopped early
+      unconsumed.push(chunk);
+      trim();
+      if (!inflater.write(chunk)) await writable(inflater);
+    }
+    if (!ended) inflater.end();
+  })();
+  feeding.catch((error) => inflater.destroy(error));
   try {
     for await (const chunk of inflater) yield chunk as Buffer;
     await feeding;
+    trim();
+    let skip = inflater.bytesWritten - unconsumedStart;
+    for (const chunk of unconsumed) {
+      if (!isZeros(chunk, Math.max(0, skip))) throw trailingData();
+      skip -= chunk.length;
+    }
   } finally {
     inflater.destroy();
   }
+}
+
+function writable(stream: NodeJS.EventEmitter & { destroyed: boolean }): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      stream.off('drain', done).off('end', done).off('close', done);
+      resolve();
+    };
+    stream.on('drain', done).on('end', done).on('close', done);
+  });
+}
+
+function isZeros(chunk: Buffer, from: number): boolean {
+  for (let i = from; i < chunk.length; i++) if (chunk[i] !== 0) return false;
+  return true;
+}
+
+function trailingData(): Error {
+  return Object.assign(new Error('data after the end of the gzip stream that is neither another member nor zero padding'), {
+    code: 'Z_DATA_ERROR',
+  });
 }

@@ -1,0 +1,159 @@
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  DeleteObjectCommand,
+  paginateListObjectsV2,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { PassThrough, type Readable } from 'node:stream';
+import type { ObjectSink } from './sink.js';
+
+/** Plain settings, so they can cross into worker threads; each thread builds its own client. */
+export interface S3Settings {
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  /** Attempts per S3 request (the SDK's retry strategy: backoff with jitter, adaptive rate). */
+  maxAttempts: number;
+  partSize: number;
+  queueSize: number;
+}
+
+export interface S3Location {
+  bucket: string;
+  /** Key prefix, '' for the whole bucket. */
+  prefix: string;
+}
+
+export function parseS3Url(url: string): S3Location | undefined {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!match) return undefined;
+  return { bucket: match[1]!, prefix: match[2]! };
+}
+
+export const isS3Url = (value: string): boolean => value.startsWith('s3://');
+
+const clients = new Map<string, S3Client>();
+
+/** One client per settings per thread: connection pools and credentials are reused across objects. */
+export function s3Client(settings: S3Settings): S3Client {
+  const key = JSON.stringify(settings);
+  let client = clients.get(key);
+  if (!client) {
+    const config: S3ClientConfig = {
+      region: settings.region,
+      forcePathStyle: settings.forcePathStyle,
+      maxAttempts: settings.maxAttempts,
+      retryMode: 'adaptive',
+      followRegionRedirects: true,
+    };
+    if (settings.endpoint) {
+      config.endpoint = settings.endpoint;
+      // S3-compatible stores often reject the newer streaming checksum trailers; send checksums
+      // only where the API requires them.
+      config.requestChecksumCalculation = 'WHEN_REQUIRED';
+      config.responseChecksumValidation = 'WHEN_REQUIRED';
+    }
+    client = new S3Client(config);
+    clients.set(key, client);
+  }
+  return client;
+}
+
+export interface ListedObject {
+  key: string;
+  etag: string;
+  size: number;
+  lastModified: number;
+}
+
+/**
+ * Lists a prefix page by page, lazily: the next page is requested only when the consumer has taken
+ * the previous one, so the dispatcher's window, not the prefix, bounds memory. Keys come in S3's
+ * lexicographic (UTF-8 binary) order.
+ */
+export async function* listObjects(client: S3Client, location: S3Location, startAfter?: string): AsyncGenerator<ListedObject> {
+  const pages = paginateListObjectsV2(
+    { client, pageSize: 1000 },
+    { Bucket: location.bucket, Prefix: location.prefix || undefined, StartAfter: startAfter },
+  );
+  for await (const page of pages) {
+    for (const object of page.Contents ?? []) {
+      if (!object.Key || object.Key.endsWith('/')) continue; // folder placeholders
+      yield {
+        key: object.Key,
+        etag: object.ETag ?? '',
+        size: object.Size ?? 0,
+        lastModified: object.LastModified?.getTime() ?? 0,
+      };
+    }
+  }
+}
+
+export async function headObject(client: S3Client, bucket: string, key: string) {
+  try {
+    return await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (error) {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Streams an object; with an ETag, only that version (a changed object fails with 412 instead). */
+export async function openS3Source(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  etag: string | undefined,
+  signal?: AbortSignal,
+): Promise<{ stream: Readable; etag: string }> {
+  const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag || undefined }), {
+    abortSignal: signal,
+  });
+  return { stream: response.Body as Readable, etag: response.ETag ?? etag ?? '' };
+}
+
+/**
+ * Uploads through lib-storage: a single PUT for small outputs, multipart (queueSize × partSize
+ * bytes buffered at most) for large ones. Nothing is visible at the key until the upload
+ * completes; abort() aborts the multipart upload so no parts are left behind.
+ */
+export function openS3Sink(
+  client: S3Client,
+  settings: S3Settings,
+  bucket: string,
+  key: string,
+  contentType: string,
+  metadata: Record<string, string>,
+): ObjectSink {
+  const body = new PassThrough({ highWaterMark: 256 * 1024 });
+  const upload = new Upload({
+    client,
+    params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata },
+    partSize: settings.partSize,
+    queueSize: settings.queueSize,
+    leavePartsOnError: false,
+  });
+  const done = upload.done();
+  done.catch(() => {}); // observed by commit(); abort() makes it reject on purpose
+  return {
+    stream: body,
+    async commit() {
+      await done;
+    },
+    async abort() {
+      body.destroy();
+      await upload.abort().catch(() => {});
+      await done.catch(() => {});
+    },
+  };
+}
+
+export async function deleteObject(client: S3Client, bucket: string, key: string): Promise<void> {
+  await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+}
+
+/** S3 user metadata must be ASCII; keys may not be. */
+export const metadataValue = (value: string): string => encodeURIComponent(value);

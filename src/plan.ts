@@ -1,0 +1,125 @@
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import type { Config } from './config.js';
+import { UsageError } from './core/errors.js';
+import { walkFiles } from './local-walk.js';
+import { outputName, joinKey, rejectsName, safeJoin } from './paths.js';
+import { headObject, listObjects, parseS3Url, type S3Location } from './io/s3.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { select, type Verdict } from './select.js';
+import type { DestRef, SourceRef } from './task.js';
+
+export type Input =
+  | { kind: 'stdin' }
+  | { kind: 'file'; path: string }
+  | { kind: 'dir'; path: string }
+  | { kind: 's3-prefix'; location: S3Location }
+  | { kind: 's3-object'; bucket: string; key: string };
+
+export interface Planned {
+  source: SourceRef;
+  /** The source's path relative to its input (what filters, shards and output names use). */
+  relative: string;
+  size?: number;
+}
+
+/** Checks every input and the destination before any work starts: problems here are usage errors. */
+export async function resolveInputs(config: Config, s3: () => S3Client): Promise<Input[]> {
+  if (config.to !== '-' && !config.to.startsWith('s3://')) {
+    const to = await stat(config.to).catch(() => undefined);
+    if (to && !to.isDirectory()) throw new UsageError(`--to ${config.to} exists and is not a directory`);
+  }
+  const inputs: Input[] = [];
+  for (const path of config.inputs) {
+    if (path === '-') {
+      inputs.push({ kind: 'stdin' });
+      continue;
+    }
+    const location = parseS3Url(path);
+    if (location) {
+      inputs.push(await resolveS3Input(location, s3()));
+      continue;
+    }
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read input ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`);
+    });
+    inputs.push(info.isDirectory() ? { kind: 'dir', path } : { kind: 'file', path });
+  }
+  if (config.to === '-' && !['stdin', 'file', 's3-object'].includes(inputs[0]!.kind)) {
+    throw new UsageError(`--to - (stdout) takes one file, one S3 object or stdin, and ${config.inputs[0]} is a directory or prefix`);
+  }
+  return inputs;
+}
+
+/** `s3://b/p/` is a prefix; `s3://b/p/key` is one object when it exists, else the prefix `p/key/`. */
+async function resolveS3Input(location: S3Location, client: S3Client): Promise<Input> {
+  if (location.prefix === '' || location.prefix.endsWith('/')) return { kind: 's3-prefix', location };
+  try {
+    if (await headObject(client, location.bucket, location.prefix)) {
+      return { kind: 's3-object', bucket: location.bucket, key: location.prefix };
+    }
+  } catch (error) {
+    throw new UsageError(`cannot read s3://${location.bucket}/${location.prefix}: ${(error as Error).name}: ${(error as Error).message}`);
+  }
+  return { kind: 's3-prefix', location: { bucket: location.bucket, prefix: `${location.prefix}/` } };
+}
+
+export interface PlanCounts {
+  filtered: number;
+  errorPrefix: number;
+  otherShard: number;
+}
+
+/** Every selected source object, input by input, lazily (a listing is never held whole). */
+export async function* planSources(inputs: Input[], config: Config, s3: () => S3Client, counts: PlanCounts): AsyncGenerator<Planned> {
+  const take = (relative: string) => {
+    const verdict: Verdict = select(relative, config.selection);
+    if (verdict === 'filtered') counts.filtered++;
+    else if (verdict === 'error-prefix') counts.errorPrefix++;
+    else if (verdict === 'other-shard') counts.otherShard++;
+    return verdict === 'take';
+  };
+  for (const input of inputs) {
+    if (input.kind === 'stdin') {
+      yield { source: { kind: 'stdin' }, relative: 'stdin' };
+    } else if (input.kind === 'file') {
+      const relative = basename(resolve(input.path));
+      if (take(relative)) yield { source: { kind: 'file', path: input.path }, relative };
+    } else if (input.kind === 'dir') {
+      const skip = config.to.startsWith('s3://') || config.to === '-' ? undefined : config.to;
+      for await (const file of walkFiles(input.path, skip)) {
+        if (config.startAfter !== undefined && file.relative <= config.startAfter) continue;
+        if (take(file.relative)) yield { source: { kind: 'file', path: file.path }, relative: file.relative };
+      }
+    } else if (input.kind === 's3-object') {
+      const relative = input.key.slice(input.key.lastIndexOf('/') + 1);
+      yield { source: { kind: 's3', bucket: input.bucket, key: input.key }, relative };
+    } else {
+      const { bucket, prefix } = input.location;
+      const startAfter = config.startAfter === undefined ? undefined : config.startAfter.startsWith(prefix) ? config.startAfter : joinKey(prefix, config.startAfter);
+      for await (const object of listObjects(s3(), input.location, startAfter)) {
+        const relative = object.key.slice(prefix.length);
+        if (!take(relative)) continue;
+        yield {
+          source: { kind: 's3', bucket, key: object.key, etag: object.etag, size: object.size, lastModified: object.lastModified },
+          relative,
+          size: object.size,
+        };
+      }
+    }
+  }
+}
+
+/** Where a source's output goes: mirrored below a local directory or an S3 prefix. */
+export function destinationFor(planned: Planned, config: Config): DestRef | { error: string } {
+  const name = outputName(planned.relative, config.gzipLevel > 0);
+  if (config.to === '-') return { kind: 'stdout', rejectsPath: config.rejects };
+  const location = parseS3Url(config.to);
+  if (location) {
+    const key = joinKey(location.prefix, name);
+    return { kind: 's3', bucket: location.bucket, key, rejectsKey: rejectsName(key) };
+  }
+  const path = safeJoin(config.to, name);
+  if (!path) return { error: `output path ${name} would fall outside ${config.to}` };
+  return { kind: 'file', path, rejectsPath: rejectsName(path) };
+}
