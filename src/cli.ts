@@ -39,6 +39,21 @@ async function runWithSignals(config: Config) {
   }
 }
 
+/** yargs will not take a lone `-` as an option's value: `--to -` becomes `--to=-`. */
+function normalizeArgs(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if ((arg === '--to' || arg === '-o' || arg === '--rejects') && argv[i + 1] === '-') {
+      out.push(`${arg === '-o' ? '--to' : arg}=-`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 /** The command line: a typed option table over run(config). Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -46,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   });
   let exitCode = 0;
-  const parser = yargs(argv)
+  const parser = yargs(normalizeArgs(argv))
     .scriptName('flowhose')
     .usage('$0 <command> [options]')
     .command(

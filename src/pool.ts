@@ -19,6 +19,8 @@ export function createPool(workers: number, maxHeapMb = 1024): ConvertPool {
     concurrentTasksPerWorker: 1,
     idleTimeout: 60_000,
     resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
+    // The SDK's Node-version notice is printed once by the main thread, not once more per worker.
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   return {
     run: (task) => pool.run(task),
