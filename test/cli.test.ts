@@ -66,7 +66,12 @@ async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
     .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1).split('\\').join('/'))
+    .map((e) =>
+      join(e.parentPath, e.name)
+        .slice(dir.length + 1)
+        .split('\\')
+        .join('/'),
+    )
     .sort();
 }
 
@@ -140,7 +145,10 @@ describe('flowhose convert: directories and files', () => {
     const evTop = events(30, 1);
     await put(join(input, 'a', 'b', 'obj'), firehoseObject([dataPayload(evA)]));
     // Firehose GZIP on top of CloudWatch's gzip; several payloads, a control message among them.
-    await put(join(input, 'x.gz'), firehoseObject([dataPayload(evX1), CONTROL_PAYLOAD, dataPayload(evX2)], 2));
+    await put(
+      join(input, 'x.gz'),
+      firehoseObject([dataPayload(evX1), CONTROL_PAYLOAD, dataPayload(evX2)], 2),
+    );
     await put(join(input, 'top'), firehoseObject([CONTROL_PAYLOAD, dataPayload(evTop)]));
 
     const run = await flowhose(['convert', input, '--to', to, '--workers', '2']);
@@ -167,10 +175,19 @@ describe('flowhose convert: directories and files', () => {
     const ev1 = events(1, 2);
     const ev2 = events(3, 2);
     const ev3 = events(5, 2);
-    await put(join(input, 'one-layer'), Buffer.concat([firehoseObject([dataPayload(ev1)]), Buffer.alloc(512)]));
-    await put(join(input, 'two-layers'), Buffer.concat([firehoseObject([dataPayload(ev2)], 2), Buffer.alloc(4)]));
+    await put(
+      join(input, 'one-layer'),
+      Buffer.concat([firehoseObject([dataPayload(ev1)]), Buffer.alloc(512)]),
+    );
+    await put(
+      join(input, 'two-layers'),
+      Buffer.concat([firehoseObject([dataPayload(ev2)], 2), Buffer.alloc(4)]),
+    );
     // Padding that straddles a read-chunk boundary (--chunk-size 1k).
-    await put(join(input, 'straddle'), Buffer.concat([firehoseObject([dataPayload(ev3)]), Buffer.alloc(3000)]));
+    await put(
+      join(input, 'straddle'),
+      Buffer.concat([firehoseObject([dataPayload(ev3)]), Buffer.alloc(3000)]),
+    );
     const to = join(dir, 'out');
 
     const run = await flowhose(['convert', input, '--to', to, '--chunk-size', '1k']);
@@ -405,7 +422,14 @@ describe('flowhose convert: output options', () => {
     await put(join(dir, 'in', 'obj'), firehoseObject([dataPayload(evs)]));
     const format = '${version} ${vpc-id} ${srcaddr} ${dstaddr} ${srcport} ${action}';
 
-    const run = await flowhose(['convert', join(dir, 'in'), '--to', join(dir, 'out'), '--log-format', format]);
+    const run = await flowhose([
+      'convert',
+      join(dir, 'in'),
+      '--to',
+      join(dir, 'out'),
+      '--log-format',
+      format,
+    ]);
 
     expect(run.code).toBe(0);
     expect(await gunzipText(join(dir, 'out', 'obj.csv.gz'))).toBe(
@@ -422,7 +446,14 @@ describe('flowhose convert: output options', () => {
     const evs = [{ message: '5 eni-1 egress', timestamp: 1700000000000 }];
     await put(join(dir, 'obj'), firehoseObject([dataPayload(evs)]));
     const to = join(dir, 'out');
-    const run = await flowhose(['convert', join(dir, 'obj'), '--to', to, '--log-format', 'version,interface_id flow-direction']);
+    const run = await flowhose([
+      'convert',
+      join(dir, 'obj'),
+      '--to',
+      to,
+      '--log-format',
+      'version,interface_id flow-direction',
+    ]);
     expect(run.code).toBe(0);
     expect(await gunzipText(join(to, 'obj.csv.gz'))).toBe(
       'timestamp,version,interface-id,flow-direction\n2023-11-14T22:13:20.000Z,5,eni-1,egress\n',
@@ -438,19 +469,38 @@ describe('flowhose convert: failures', () => {
   /** Random bytes behind a first byte that is neither the gzip magic, `{`, nor text. */
   const randomish = Buffer.concat([Buffer.from([0x03, 0x9c]), randomBytes(2048)]);
   /** A valid gzip header, then a deflate block of the reserved type 3: corrupt from the first block. */
-  const badDeflate = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03]), Buffer.alloc(64, 0xff)]);
+  const badDeflate = Buffer.concat([
+    Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03]),
+    Buffer.alloc(64, 0xff),
+  ]);
 
   it.each([
     ['random bytes', randomish, 'NOT_FLOW_LOG'],
     ['a gzip header followed by corrupt deflate data', badDeflate, 'BAD_GZIP'],
-    ['a gzip magic number with an unknown method', Buffer.concat([Buffer.from([0x1f, 0x8b, 0x07]), randomBytes(64)]), 'BAD_GZIP'],
+    [
+      'a gzip magic number with an unknown method',
+      Buffer.concat([Buffer.from([0x1f, 0x8b, 0x07]), randomBytes(64)]),
+      'BAD_GZIP',
+    ],
     ['a gzip with its tail cut off', object.subarray(0, object.length - 10), 'TRUNCATED'],
     ['a gzip cut in the middle', object.subarray(0, Math.floor(object.length / 2)), 'TRUNCATED'],
-    ['a gzip followed by trailing garbage', Buffer.concat([object, Buffer.from('trailing garbage\n')]), 'BAD_GZIP'],
+    [
+      'a gzip followed by trailing garbage',
+      Buffer.concat([object, Buffer.from('trailing garbage\n')]),
+      'BAD_GZIP',
+    ],
     ['a gzip followed by one trailing garbage byte', Buffer.concat([object, Buffer.from('x')]), 'BAD_GZIP'],
-    ['a gzip followed by a zero byte and then garbage', Buffer.concat([object, Buffer.from('\0garbage')]), 'BAD_GZIP'],
+    [
+      'a gzip followed by a zero byte and then garbage',
+      Buffer.concat([object, Buffer.from('\0garbage')]),
+      'BAD_GZIP',
+    ],
     ['a JSON object that is not a flow log', gzipSync('{"foo":1}'), 'NOT_FLOW_LOG'],
-    ['a JSON payload of another messageType', gzipSync('{"messageType":"OTHER","logEvents":[]}'), 'NOT_FLOW_LOG'],
+    [
+      'a JSON payload of another messageType',
+      gzipSync('{"messageType":"OTHER","logEvents":[]}'),
+      'NOT_FLOW_LOG',
+    ],
     ['a gzip of binary data', gzipSync(Buffer.from([0x00, 0x01, 0x02, 0x03])), 'NOT_FLOW_LOG'],
   ])('%s fails that object alone (exit 2) and leaves no output for it', async (_name, bad, code) => {
     const dir = await freshDir('corrupt');
@@ -524,10 +574,18 @@ describe('flowhose convert: failures', () => {
     const to = join(dir, 'out');
     const manifest = join(dir, 'manifest.jsonl');
     const shortRecord = '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6';
-    const badPort = '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 http 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+    const badPort =
+      '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 http 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
     const longRecord = `${record(3)} extra`;
     const ok = events(1, 3);
-    const evs: EventSpec[] = [ok[0]!, { message: shortRecord }, ok[1]!, { message: badPort }, { message: longRecord }, ok[2]!];
+    const evs: EventSpec[] = [
+      ok[0]!,
+      { message: shortRecord },
+      ok[1]!,
+      { message: badPort },
+      { message: longRecord },
+      ok[2]!,
+    ];
     const objPath = await put(join(input, 'a', 'obj.gz'), firehoseObject([dataPayload(evs)]));
     await put(join(input, 'clean'), firehoseObject([dataPayload(events(9, 1))]));
 
@@ -584,7 +642,12 @@ describe('flowhose convert: failures', () => {
     expect(run.stderr).toContain(`failed: ${objPath}: FORMAT_MISMATCH`);
     expect(await listFiles(to)).toEqual([]);
     const [line] = await readManifest(manifest);
-    expect(line).toMatchObject({ source: objPath, status: 'failed', rows: 0, error: { code: 'FORMAT_MISMATCH' } });
+    expect(line).toMatchObject({
+      source: objPath,
+      status: 'failed',
+      rows: 0,
+      error: { code: 'FORMAT_MISMATCH' },
+    });
   });
 
   it('fails with FORMAT_MISMATCH when every record has a non-integer in an integer field', async () => {
@@ -646,7 +709,12 @@ describe('flowhose convert --manifest', () => {
     expect(Object.keys(failed).sort()).toEqual(
       ['bytesIn', 'bytesOut', 'control', 'dest', 'error', 'rejected', 'rows', 'source', 'status'].sort(),
     );
-    expect(failed).toMatchObject({ source: badPath, dest: join(to, 'sub', 'bad.csv.gz'), status: 'failed', rows: 0 });
+    expect(failed).toMatchObject({
+      source: badPath,
+      dest: join(to, 'sub', 'bad.csv.gz'),
+      status: 'failed',
+      rows: 0,
+    });
     expect(failed.error!.code).toBe('TRUNCATED');
     expect(typeof failed.error!.message).toBe('string');
     expect(Object.keys(failed.error!).sort()).toEqual(['code', 'message']);
@@ -697,7 +765,11 @@ describe('flowhose convert: usage errors exit 1 and do nothing', () => {
 
   const cases: [string, (to: string) => string[], RegExp | ((stderr: string) => void)][] = [
     ['an unknown option', (to) => ['convert', input, '--to', to, '--bogus'], /bogus/],
-    ['an unclosed ${ in --log-format', (to) => ['convert', input, '--to', to, '--log-format', '${version'], /\$\{version/],
+    [
+      'an unclosed ${ in --log-format',
+      (to) => ['convert', input, '--to', to, '--log-format', '${version'],
+      /\$\{version/,
+    ],
     [
       'a field named twice in --log-format',
       (to) => ['convert', input, '--to', to, '--log-format', 'a b a'],
@@ -736,7 +808,11 @@ describe('flowhose convert: usage errors exit 1 and do nothing', () => {
       },
     ],
     ['--chunk-size abc', (to) => ['convert', input, '--to', to, '--chunk-size', 'abc'], /--chunk-size.*abc/],
-    ['--max-record-size 1x', (to) => ['convert', input, '--to', to, '--max-record-size', '1x'], /--max-record-size.*1x/],
+    [
+      '--max-record-size 1x',
+      (to) => ['convert', input, '--to', to, '--max-record-size', '1x'],
+      /--max-record-size.*1x/,
+    ],
     ['no command', () => [], /command/],
     ['no input', (to) => ['convert', '--to', to], /input|argument/],
   ];

@@ -149,8 +149,9 @@ export function dataPayload(
   const fields = options.fields ?? DEFAULT_FIELDS;
   const count = int(random, options.eventsMin ?? 100, options.eventsMax ?? 2000);
   const events: string[] = [];
+  let ms = atMs;
   for (let i = 0; i < count; i++) {
-    const ms = atMs + i * int(random, 0, 3);
+    ms += int(random, 0, 3);
     const message = flowRecord(
       random,
       world,

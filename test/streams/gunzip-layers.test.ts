@@ -61,7 +61,11 @@ function split(bytes: Buffer, cuts: number[]): Buffer[] {
   return chunks;
 }
 
-const bytewise = (bytes: Buffer) => split(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1));
+const bytewise = (bytes: Buffer) =>
+  split(
+    bytes,
+    Array.from({ length: bytes.length - 1 }, (_, i) => i + 1),
+  );
 
 /** Random cuts, always with a cut at 1 so the gzip magic number straddles the first two chunks. */
 function randomChunks(bytes: Buffer, count: number, seed: number): Buffer[] {
@@ -93,7 +97,9 @@ const record = (n: number) =>
   `2 123456789010 eni-1235b8ca123456789 172.31.16.${n % 250} 172.31.16.21 ${20000 + n} 22 6 20 4249 1418530010 1418530070 ACCEPT OK`;
 
 const payloads = Array.from({ length: 6 }, (_, i) =>
-  i === 2 ? CONTROL_PAYLOAD : dataPayload(Array.from({ length: 5 }, (_, j) => ({ message: record(i * 10 + j) }))),
+  i === 2
+    ? CONTROL_PAYLOAD
+    : dataPayload(Array.from({ length: 5 }, (_, j) => ({ message: record(i * 10 + j) }))),
 );
 const plain = Buffer.from(payloads.join(''), 'utf8');
 
@@ -144,7 +150,9 @@ describe('gunzipLayers: layers', () => {
     for (const layers of [0, 1, 2] as const) {
       const input = firehoseObject(payloads, layers);
       expect((await peelPipeline(Readable.from([input]))).equals(plain)).toBe(true);
-      expect((await peelPipeline(Readable.from(randomChunks(input, 20, layers + 7)))).equals(plain)).toBe(true);
+      expect((await peelPipeline(Readable.from(randomChunks(input, 20, layers + 7)))).equals(plain)).toBe(
+        true,
+      );
     }
   });
 
@@ -178,7 +186,16 @@ describe('gunzipLayers: chunking does not matter', () => {
   it('skips empty chunks, also before the magic number', async () => {
     const input = firehoseObject(payloads, 1);
     const empty = Buffer.alloc(0);
-    const chunks = [empty, input.subarray(0, 1), empty, empty, input.subarray(1, 2), empty, input.subarray(2), empty];
+    const chunks = [
+      empty,
+      input.subarray(0, 1),
+      empty,
+      empty,
+      input.subarray(1, 2),
+      empty,
+      input.subarray(2),
+      empty,
+    ];
     expect((await peel(chunks)).equals(plain)).toBe(true);
   });
 
@@ -263,7 +280,10 @@ describe('gunzipLayers: ends and errors', () => {
       for (const padding of [1, 16, 512]) {
         const path = join(dir, `padded-${name.replace(' ', '-')}-${padding}.gz`);
         await writeFile(path, Buffer.concat([gz, Buffer.alloc(padding)]));
-        outcomes[`${name}, ${padding} zero bytes`] = await outcome(peelPipeline(createReadStream(path)), expected);
+        outcomes[`${name}, ${padding} zero bytes`] = await outcome(
+          peelPipeline(createReadStream(path)),
+          expected,
+        );
       }
     }
     expect(outcomes).toEqual(Object.fromEntries(Object.keys(outcomes).map((k) => [k, 'ok'])));
@@ -280,8 +300,19 @@ describe('gunzipLayers: ends and errors', () => {
     const garbage = Buffer.from('this is not gzip');
     expect((await rejection(peel([Buffer.concat([gz, garbage])]))).code).toBe('Z_DATA_ERROR');
     expect((await rejection(peel([gz, garbage]))).code).toBe('Z_DATA_ERROR');
-    expect((await rejection(peel(bytewise(Buffer.concat([gz, garbage])))))).toMatchObject({ code: 'Z_DATA_ERROR' });
-    expect((await rejection(peelPipeline(Readable.from([gz, garbage]))))).toMatchObject({ code: 'Z_DATA_ERROR' });
+    expect(await rejection(peel(bytewise(Buffer.concat([gz, garbage]))))).toMatchObject({
+      code: 'Z_DATA_ERROR',
+    });
+    expect(await rejection(peelPipeline(Readable.from([gz, garbage])))).toMatchObject({
+      code: 'Z_DATA_ERROR',
+    });
+  });
+
+  it('rejects a single non-zero byte after the last member with Z_DATA_ERROR', async () => {
+    // 0x42 cannot begin a gzip member, so this is garbage, not a truncated member.
+    const gz = firehoseObject(payloads, 1);
+    expect((await rejection(peel([Buffer.concat([gz, Buffer.from([0x42])])]))).code).toBe('Z_DATA_ERROR');
+    expect((await rejection(peel([gz, Buffer.from([0x42])]))).code).toBe('Z_DATA_ERROR');
   });
 
   it('rejects garbage after the last member of the outer layer of two with Z_DATA_ERROR', async () => {
@@ -315,7 +346,7 @@ describe('gunzipLayers: ends and errors', () => {
       expect((await rejection(peel([truncated]))).code).toBe('Z_BUF_ERROR');
       expect((await rejection(peel(bytewise(truncated)))).code).toBe('Z_BUF_ERROR');
     }
-    expect((await rejection(peelPipeline(Readable.from([gz.subarray(0, gz.length - 4)]))))).toMatchObject({
+    expect(await rejection(peelPipeline(Readable.from([gz.subarray(0, gz.length - 4)])))).toMatchObject({
       code: 'Z_BUF_ERROR',
     });
   });
@@ -349,7 +380,10 @@ describe('gunzipLayers: ends and errors', () => {
   it('stops reading and closes the source when the consumer stops early', async () => {
     // Incompressible, so the gzip is about as large as the data: far more than zlib buffers.
     const gz = gzipSync(randomBytes(1024 * 1024), { level: 1 });
-    const chunks = split(gz, Array.from({ length: Math.floor(gz.length / 1024) }, (_, i) => (i + 1) * 1024));
+    const chunks = split(
+      gz,
+      Array.from({ length: Math.floor(gz.length / 1024) }, (_, i) => (i + 1) * 1024),
+    );
     let closed = false;
     let produced = 0;
     async function* source(): AsyncGenerator<Buffer> {
