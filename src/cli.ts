@@ -1,5 +1,11 @@
 import yargs from 'yargs';
-import { type Config, createConfig, DEFAULT_CHUNK_SIZE, DEFAULT_GZIP_LEVEL, defaultWorkers } from './config.js';
+import {
+  type Config,
+  createConfig,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_GZIP_LEVEL,
+  defaultWorkers,
+} from './config.js';
 import { UsageError } from './core/errors.js';
 import { DEFAULT_FIELDS } from './core/fields.js';
 import { parseLogFormat } from './core/log-format.js';
@@ -20,7 +26,9 @@ async function runWithSignals(config: Config) {
   let graceTimer: NodeJS.Timeout | undefined;
   const onSignal = () => {
     if (!stop.signal.aborted) {
-      process.stderr.write(`\nflowhose: interrupted: no new objects; ${config.graceSeconds} s for those in flight (Ctrl-C again to abort them now)\n`);
+      process.stderr.write(
+        `\nflowhose: interrupted: no new objects; ${config.graceSeconds} s for those in flight (Ctrl-C again to abort them now)\n`,
+      );
       stop.abort();
       graceTimer = setTimeout(() => cancel.abort(), config.graceSeconds * 1000);
       graceTimer.unref();
@@ -32,14 +40,25 @@ async function runWithSignals(config: Config) {
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
-    return await run(config, { stderr: process.stderr, stdout: process.stdout, stop: stop.signal, cancel: cancel.signal });
+    return await run(config, {
+      stderr: process.stderr,
+      stdout: process.stdout,
+      stop: stop.signal,
+      cancel: cancel.signal,
+    });
   } finally {
     clearTimeout(graceTimer);
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
 }
 
-/** yargs will not take a lone `-` as an option's value: `--to -` becomes `--to=-`. */
+/** A stand-in for a positional `-`, which yargs drops; NUL cannot occur in a real path. */
+const STDIN_ARG = '\0stdin';
+
+/**
+ * yargs will not take a lone `-`, neither as an option's value nor as a positional: `--to -`
+ * becomes `--to=-`, and a positional `-` travels as STDIN_ARG until the handler.
+ */
 function normalizeArgs(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -48,7 +67,7 @@ function normalizeArgs(argv: string[]): string[] {
       out.push(`${arg === '-o' ? '--to' : arg}=-`);
       i++;
     } else {
-      out.push(arg);
+      out.push(arg === '-' ? STDIN_ARG : arg);
     }
   }
   return out;
@@ -74,7 +93,11 @@ export async function main(argv: string[]): Promise<number> {
             array: true,
             describe: 'Files, directories, s3://bucket/prefix/, or - for stdin',
           })
-          .option('to', { alias: 'o', type: 'string', describe: 'Output directory, s3://bucket/prefix/, or - for stdout' })
+          .option('to', {
+            alias: 'o',
+            type: 'string',
+            describe: 'Output directory, s3://bucket/prefix/, or - for stdout',
+          })
           .option('workers', {
             alias: 'w',
             type: 'number',
@@ -106,6 +129,11 @@ export async function main(argv: string[]): Promise<number> {
             default: '16m',
             describe: 'Largest JSON payload or line accepted',
           })
+          .option('parser', {
+            type: 'string',
+            default: 'scanner',
+            describe: 'How JSON payloads are read: scanner (bytes) or json (JSON.parse); same output',
+          })
           .option('manifest', {
             type: 'string',
             describe: 'Append one JSON line per finished object to FILE',
@@ -121,27 +149,78 @@ export async function main(argv: string[]): Promise<number> {
             default: false,
             describe: 'No progress; only errors and the summary',
           })
-          .option('include', { type: 'string', array: true, describe: 'Only keys (relative to the input prefix) matching these globs' })
+          .option('include', {
+            type: 'string',
+            array: true,
+            describe: 'Only keys (relative to the input prefix) matching these globs',
+          })
           .option('exclude', { type: 'string', array: true, describe: 'Leave out keys matching these globs' })
-          .option('start-after', { type: 'string', describe: 'Start listing after this key (relative or full)' })
-          .option('shard', { type: 'string', describe: 'i/n: take only the keys whose stable hash falls in shard i of n' })
-          .option('dry-run', { type: 'boolean', default: false, describe: 'List what would be converted and where; write nothing' })
-          .option('overwrite', { type: 'boolean', default: false, describe: 'Convert even outputs that are up to date' })
-          .option('convert-error-prefixes', { type: 'boolean', default: false, describe: 'Also convert objects under Firehose error prefixes (…-failed/)' })
-          .option('retries', { type: 'number', default: 2, describe: 'Whole-object retries after transient failures' })
-          .option('max-attempts', { type: 'number', default: 6, describe: 'Attempts per S3 request (SDK backoff with jitter)' })
-          .option('endpoint-url', { type: 'string', describe: 'S3-compatible endpoint (also AWS_ENDPOINT_URL_S3)' })
-          .option('force-path-style', { type: 'boolean', describe: 'Path-style S3 addressing (default on with --endpoint-url)' })
-          .option('part-size', { type: 'string', default: '8m', describe: 'Multipart upload part size (>= 5m)' })
-          .option('upload-queue', { type: 'number', default: 4, describe: 'Parts uploaded at once per object' })
-          .option('grace', { type: 'number', default: 30, describe: 'Seconds in-flight objects get after Ctrl-C' })
+          .option('start-after', {
+            type: 'string',
+            describe: 'Start listing after this key (relative or full)',
+          })
+          .option('shard', {
+            type: 'string',
+            describe: 'i/n: take only the keys whose stable hash falls in shard i of n',
+          })
+          .option('dry-run', {
+            type: 'boolean',
+            default: false,
+            describe: 'List what would be converted and where; write nothing',
+          })
+          .option('overwrite', {
+            type: 'boolean',
+            default: false,
+            describe: 'Convert even outputs that are up to date',
+          })
+          .option('convert-error-prefixes', {
+            type: 'boolean',
+            default: false,
+            describe: 'Also convert objects under Firehose error prefixes (…-failed/)',
+          })
+          .option('retries', {
+            type: 'number',
+            default: 2,
+            describe: 'Whole-object retries after transient failures',
+          })
+          .option('max-attempts', {
+            type: 'number',
+            default: 6,
+            describe: 'Attempts per S3 request (SDK backoff with jitter)',
+          })
+          .option('endpoint-url', {
+            type: 'string',
+            describe: 'S3-compatible endpoint (also AWS_ENDPOINT_URL_S3)',
+          })
+          .option('force-path-style', {
+            type: 'boolean',
+            describe: 'Path-style S3 addressing (default on with --endpoint-url)',
+          })
+          .option('part-size', {
+            type: 'string',
+            default: '8m',
+            describe: 'Multipart upload part size (>= 5m)',
+          })
+          .option('upload-queue', {
+            type: 'number',
+            default: 4,
+            describe: 'Parts uploaded at once per object',
+          })
+          .option('grace', {
+            type: 'number',
+            default: 30,
+            describe: 'Seconds in-flight objects get after Ctrl-C',
+          })
           .example('$0 convert ./dumps/ --to ./csv/', 'a directory tree, mirrored under ./csv/')
           .example('$0 convert - --to - < dump > rows.csv.gz', 'stdin to stdout')
-          .example('$0 convert s3://src/firehose/2020/02/ --to s3://dst/csv/2020/02/', 'S3 prefix to S3 prefix')
+          .example(
+            '$0 convert s3://src/firehose/2020/02/ --to s3://dst/csv/2020/02/',
+            'S3 prefix to S3 prefix',
+          )
           .epilog(EPILOG),
       async (args) => {
         const config = createConfig({
-          inputs: (args.inputs ?? []).map(String),
+          inputs: (args.inputs ?? []).map((input) => (input === STDIN_ARG ? '-' : String(input))),
           to: args.to,
           workers: args.workers,
           logFormat: args.logFormat,
@@ -149,6 +228,7 @@ export async function main(argv: string[]): Promise<number> {
           gzip: args.gzip,
           chunkSize: args.chunkSize,
           maxRecordSize: args.maxRecordSize,
+          parser: args.parser,
           manifest: args.manifest,
           rejects: args.rejects,
           quiet: args.quiet,

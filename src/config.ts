@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { DEFAULT_MAX_RECORD_BYTES } from './core/converter.js';
+import { DEFAULT_MAX_RECORD_BYTES, PAYLOAD_PARSERS, type PayloadParser } from './core/converter.js';
 import { UsageError } from './core/errors.js';
 import { parseLogFormat } from './core/log-format.js';
 import { isS3Url, parseS3Url } from './io/s3.js';
@@ -15,6 +15,7 @@ export interface Config {
   gzipLevel: number;
   chunkSize: number;
   maxRecordBytes: number;
+  payloadParser: PayloadParser;
   manifest?: string;
   /** Where rejects go in stdout mode (elsewhere they sit beside each output). */
   rejects?: string;
@@ -44,6 +45,7 @@ export interface RawConvertOptions {
   gzip?: boolean;
   chunkSize?: string | number;
   maxRecordSize?: string | number;
+  parser?: string;
   manifest?: string;
   rejects?: string;
   quiet?: boolean;
@@ -106,7 +108,8 @@ export function createConfig(raw: RawConvertOptions): Config {
     );
   }
   for (const location of [...raw.inputs, to]) {
-    if (isS3Url(location) && !parseS3Url(location)) throw new UsageError(`${location} is not an S3 URL of the form s3://bucket/prefix`);
+    if (isS3Url(location) && !parseS3Url(location))
+      throw new UsageError(`${location} is not an S3 URL of the form s3://bucket/prefix`);
   }
   let shard: Selection['shard'];
   if (raw.shard !== undefined) {
@@ -114,7 +117,8 @@ export function createConfig(raw: RawConvertOptions): Config {
     if (!shard) throw new UsageError(`--shard must be i/n with 0 <= i < n, such as 0/4, got "${raw.shard}"`);
   }
   const retries = raw.retries ?? 2;
-  if (!Number.isInteger(retries) || retries < 0 || retries > 20) throw new UsageError(`--retries must be a whole number from 0 to 20, got ${raw.retries}`);
+  if (!Number.isInteger(retries) || retries < 0 || retries > 20)
+    throw new UsageError(`--retries must be a whole number from 0 to 20, got ${raw.retries}`);
   const maxAttempts = raw.maxAttempts ?? 6;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 50) {
     throw new UsageError(`--max-attempts must be a whole number from 1 to 50, got ${raw.maxAttempts}`);
@@ -124,8 +128,14 @@ export function createConfig(raw: RawConvertOptions): Config {
     throw new UsageError(`--upload-queue must be a whole number from 1 to 64, got ${raw.uploadQueue}`);
   }
   const graceSeconds = raw.grace ?? 30;
-  if (!(graceSeconds >= 0)) throw new UsageError(`--grace must be a number of seconds >= 0, got ${raw.grace}`);
-  const endpoint = raw.endpointUrl ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined);
+  if (!(graceSeconds >= 0))
+    throw new UsageError(`--grace must be a number of seconds >= 0, got ${raw.grace}`);
+  const payloadParser = (raw.parser ?? 'scanner') as PayloadParser;
+  if (!PAYLOAD_PARSERS.includes(payloadParser)) {
+    throw new UsageError(`--parser must be one of ${PAYLOAD_PARSERS.join(', ')}, got "${raw.parser}"`);
+  }
+  const endpoint =
+    raw.endpointUrl ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined);
   if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
     throw new UsageError(`--endpoint-url must be an http(s) URL, got "${endpoint}"`);
   }
@@ -137,6 +147,7 @@ export function createConfig(raw: RawConvertOptions): Config {
     gzipLevel,
     chunkSize,
     maxRecordBytes,
+    payloadParser,
     manifest: raw.manifest,
     rejects: raw.rejects,
     quiet: raw.quiet ?? false,

@@ -8,8 +8,9 @@
  * output and its rejects committed (renamed, or the upload completed); on failure both are
  * aborted, so no partial output is ever visible.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
 import { FlowhoseError } from './core/errors.js';
 import { parseLogFormat } from './core/log-format.js';
@@ -19,23 +20,44 @@ import type { ObjectSink } from './io/sink.js';
 import { RejectsWriter } from './rejects-writer.js';
 import { ConvertStream } from './streams/convert-stream.js';
 import { gunzipLayers } from './streams/gunzip-layers.js';
-import { type ConvertTask, type DestRef, describeDest, describeSource, type TaskError, type TaskResult } from './task.js';
+import {
+  type ConvertTask,
+  type DestRef,
+  describeDest,
+  describeSource,
+  type TaskError,
+  type TaskResult,
+} from './task.js';
 
 /**
  * Converts with whole-object retries for transient failures (a connection reset mid-body is not
  * something the SDK's per-request retries can see). Safe because a failed attempt leaves nothing.
  */
-export async function convertObject(task: ConvertTask, adapters?: IoAdapters, signal?: AbortSignal): Promise<TaskResult> {
+export async function convertObject(
+  task: ConvertTask,
+  adapters?: IoAdapters,
+  signal?: AbortSignal,
+): Promise<TaskResult> {
   const io = adapters ?? createAdapters(task.options.s3);
   for (let attempt = 0; ; attempt++) {
     const result = await convertOnce(task, io, signal);
-    if (result.status !== 'failed' || !result.error?.retryable || attempt >= task.options.retries || signal?.aborted) return result;
+    if (
+      result.status !== 'failed' ||
+      !result.error?.retryable ||
+      attempt >= task.options.retries ||
+      signal?.aborted
+    )
+      return result;
     // Full jitter: spread retries of many workers hitting the same throttled prefix.
     await sleep(Math.random() * Math.min(20_000, 500 * 2 ** attempt), undefined, { signal }).catch(() => {});
   }
 }
 
-async function convertOnce(task: ConvertTask, io: IoAdapters, signal: AbortSignal | undefined): Promise<TaskResult> {
+async function convertOnce(
+  task: ConvertTask,
+  io: IoAdapters,
+  signal: AbortSignal | undefined,
+): Promise<TaskResult> {
   const { options } = task;
   const result: TaskResult = {
     source: describeSource(task.source),
@@ -67,7 +89,12 @@ async function convertOnce(task: ConvertTask, io: IoAdapters, signal: AbortSigna
         destExisted = state.exists;
       }
     }
-    convert = new ConvertStream({ format, maxRecordBytes: options.maxRecordBytes, rejects });
+    convert = new ConvertStream({
+      format,
+      maxRecordBytes: options.maxRecordBytes,
+      payloadParser: options.payloadParser,
+      rejects,
+    });
     let source: OpenedSource;
     try {
       source = await io.openSource(task.source, options.chunkSize, signal);
@@ -75,7 +102,8 @@ async function convertOnce(task: ConvertTask, io: IoAdapters, signal: AbortSigna
       throw readFailed(result.source, error);
     }
     sink = await io.openSink(task.dest, result.source, source.version);
-    const compress = options.gzipLevel > 0 ? [createGzip({ level: options.gzipLevel, chunkSize: options.chunkSize })] : [];
+    const compress =
+      options.gzipLevel > 0 ? [createGzip({ level: options.gzipLevel, chunkSize: options.chunkSize })] : [];
     await runPipeline(
       [
         source.stream,
@@ -111,7 +139,10 @@ async function convertOnce(task: ConvertTask, io: IoAdapters, signal: AbortSigna
   return result;
 }
 
-type Stage = NodeJS.ReadableStream | NodeJS.WritableStream | ((source: AsyncIterable<Buffer>) => AsyncIterable<Buffer>);
+type Stage =
+  | NodeJS.ReadableStream
+  | NodeJS.WritableStream
+  | ((source: AsyncIterable<Buffer>) => AsyncIterable<Buffer>);
 
 function runPipeline(stages: Stage[], signal: AbortSignal | undefined): Promise<void> {
   // pipeline()'s overloads cannot type a mixed array of streams and generator stages.
@@ -147,36 +178,67 @@ function readFailed(source: string, error: unknown): ReadFailed {
   return new ReadFailed(`cannot read ${source}: ${describe(error)}`, isTransient(error));
 }
 
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
 
 /** Network hiccups, throttling and 5xx: worth another attempt. */
 function isTransient(error: unknown): boolean {
-  const e = error as { code?: string; name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const e = error as {
+    code?: string;
+    name?: string;
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
+  };
   if (!e) return false;
   if (e.code && TRANSIENT_CODES.has(e.code)) return true;
   if (e.$retryable) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return true;
-  return e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'SlowDown' || /socket hang up|aborted/i.test(String((error as Error).message));
+  return (
+    e.name === 'TimeoutError' ||
+    e.name === 'RequestTimeout' ||
+    e.name === 'SlowDown' ||
+    /socket hang up|aborted/i.test(String((error as Error).message))
+  );
 }
 
 /** Turns whatever was thrown into a code and a message that names the cause. */
 export function classify(error: unknown, signal?: AbortSignal): TaskError {
   if (error instanceof FlowhoseError) return { code: error.code, message: error.message };
-  if (error instanceof ReadFailed) return { code: 'READ_FAILED', message: error.message, retryable: error.retryable };
+  if (error instanceof ReadFailed)
+    return { code: 'READ_FAILED', message: error.message, retryable: error.retryable };
   const e = error as NodeJS.ErrnoException & { $metadata?: { httpStatusCode?: number }; name?: string };
-  if (signal?.aborted || e?.name === 'AbortError') return { code: 'INTERRUPTED', message: 'stopped before it finished; nothing was written' };
-  if (e?.code === 'Z_BUF_ERROR') return { code: 'TRUNCATED', message: 'gzip data ends early: the object is truncated' };
+  if (signal?.aborted || e?.name === 'AbortError')
+    return { code: 'INTERRUPTED', message: 'stopped before it finished; nothing was written' };
+  if (e?.code === 'Z_BUF_ERROR')
+    return { code: 'TRUNCATED', message: 'gzip data ends early: the object is truncated (or ends in a stray byte)' };
   if (e?.code === 'Z_DATA_ERROR') return { code: 'BAD_GZIP', message: `corrupt gzip data: ${e.message}` };
   if (e?.$metadata) {
     const status = e.$metadata.httpStatusCode;
     const code = status === 412 ? 'SOURCE_CHANGED' : 'S3_ERROR';
-    const hint = status === 412 ? ' (the object changed since it was listed; run again to convert the new version)' : '';
-    return { code, message: `${describe(error)}${status ? ` (HTTP ${status})` : ''}${hint}`, retryable: isTransient(error) };
+    const hint =
+      status === 412 ? ' (the object changed since it was listed; run again to convert the new version)' : '';
+    return {
+      code,
+      message: `${describe(error)}${status ? ` (HTTP ${status})` : ''}${hint}`,
+      retryable: isTransient(error),
+    };
   }
   if (typeof e?.syscall === 'string' || (e?.code && TRANSIENT_CODES.has(e.code))) {
     const write = isTempPath(e.path);
-    return { code: write ? 'WRITE_FAILED' : 'READ_FAILED', message: describe(error), retryable: isTransient(error) };
+    return {
+      code: write ? 'WRITE_FAILED' : 'READ_FAILED',
+      message: describe(error),
+      retryable: isTransient(error),
+    };
   }
   return { code: 'INTERNAL', message: describe(error), retryable: isTransient(error) };
 }

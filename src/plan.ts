@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.js';
 import { UsageError } from './core/errors.js';
-import { walkFiles } from './local-walk.js';
-import { outputName, joinKey, rejectsName, safeJoin } from './paths.js';
 import { headObject, listObjects, parseS3Url, type S3Location } from './io/s3.js';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { walkFiles } from './local-walk.js';
+import { joinKey, outputName, rejectsName, safeJoin } from './paths.js';
 import { select, type Verdict } from './select.js';
 import type { DestRef, SourceRef } from './task.js';
 
@@ -41,12 +41,16 @@ export async function resolveInputs(config: Config, s3: () => S3Client): Promise
       continue;
     }
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot read input ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`);
+      throw new UsageError(
+        `cannot read input ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`,
+      );
     });
     inputs.push(info.isDirectory() ? { kind: 'dir', path } : { kind: 'file', path });
   }
   if (config.to === '-' && !['stdin', 'file', 's3-object'].includes(inputs[0]!.kind)) {
-    throw new UsageError(`--to - (stdout) takes one file, one S3 object or stdin, and ${config.inputs[0]} is a directory or prefix`);
+    throw new UsageError(
+      `--to - (stdout) takes one file, one S3 object or stdin, and ${config.inputs[0]} is a directory or prefix`,
+    );
   }
   return inputs;
 }
@@ -59,7 +63,9 @@ async function resolveS3Input(location: S3Location, client: S3Client): Promise<I
       return { kind: 's3-object', bucket: location.bucket, key: location.prefix };
     }
   } catch (error) {
-    throw new UsageError(`cannot read s3://${location.bucket}/${location.prefix}: ${(error as Error).name}: ${(error as Error).message}`);
+    throw new UsageError(
+      `cannot read s3://${location.bucket}/${location.prefix}: ${(error as Error).name}: ${(error as Error).message}`,
+    );
   }
   return { kind: 's3-prefix', location: { bucket: location.bucket, prefix: `${location.prefix}/` } };
 }
@@ -71,7 +77,12 @@ export interface PlanCounts {
 }
 
 /** Every selected source object, input by input, lazily (a listing is never held whole). */
-export async function* planSources(inputs: Input[], config: Config, s3: () => S3Client, counts: PlanCounts): AsyncGenerator<Planned> {
+export async function* planSources(
+  inputs: Input[],
+  config: Config,
+  s3: () => S3Client,
+  counts: PlanCounts,
+): AsyncGenerator<Planned> {
   const take = (relative: string) => {
     const verdict: Verdict = select(relative, config.selection);
     if (verdict === 'filtered') counts.filtered++;
@@ -96,12 +107,24 @@ export async function* planSources(inputs: Input[], config: Config, s3: () => S3
       yield { source: { kind: 's3', bucket: input.bucket, key: input.key }, relative };
     } else {
       const { bucket, prefix } = input.location;
-      const startAfter = config.startAfter === undefined ? undefined : config.startAfter.startsWith(prefix) ? config.startAfter : joinKey(prefix, config.startAfter);
+      const startAfter =
+        config.startAfter === undefined
+          ? undefined
+          : config.startAfter.startsWith(prefix)
+            ? config.startAfter
+            : joinKey(prefix, config.startAfter);
       for await (const object of listObjects(s3(), input.location, startAfter)) {
         const relative = object.key.slice(prefix.length);
         if (!take(relative)) continue;
         yield {
-          source: { kind: 's3', bucket, key: object.key, etag: object.etag, size: object.size, lastModified: object.lastModified },
+          source: {
+            kind: 's3',
+            bucket,
+            key: object.key,
+            etag: object.etag,
+            size: object.size,
+            lastModified: object.lastModified,
+          },
           relative,
           size: object.size,
         };

@@ -14,7 +14,11 @@ const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
  * A bar on a terminal, a plain line every few seconds otherwise, nothing with --quiet. It is fed
  * one update per finished object, never per record, and redraws are throttled.
  */
-export function createProgress(stderr: NodeJS.WriteStream | NodeJS.WritableStream, quiet: boolean, intervalMs = 5000): ProgressView {
+export function createProgress(
+  stderr: NodeJS.WriteStream | NodeJS.WritableStream,
+  quiet: boolean,
+  intervalMs = 5000,
+): ProgressView {
   let total = 0;
   let listing = true;
   let last: RunSummary | undefined;
@@ -26,7 +30,8 @@ export function createProgress(stderr: NodeJS.WriteStream | NodeJS.WritableStrea
     const bar = new cliProgress.SingleBar(
       {
         stream: stderr as NodeJS.WriteStream,
-        format: ' {bar} {value}/{total}{more} objects | {mbIn} MB in | {rows} rows | {rate} MB/s | ETA {eta_formatted} | {failed} failed',
+        format:
+          ' {bar} {value}/{total}{more} objects | {mbIn} MB in | {rows} rows | {rate} MB/s | ETA {eta_formatted} | {failed} failed',
         hideCursor: true,
         fps: 5,
         etaBuffer: 50,

@@ -4,11 +4,26 @@ import { convertObject } from './convert-object.js';
 import { forEachBounded } from './dispatch.js';
 import { createAdapters } from './io/adapters.js';
 import { type S3Settings, s3Client } from './io/s3.js';
-import { destinationFor, type Input, type PlanCounts, type Planned, planSources, resolveInputs } from './plan.js';
+import {
+  destinationFor,
+  type Input,
+  type PlanCounts,
+  type Planned,
+  planSources,
+  resolveInputs,
+} from './plan.js';
 import { type ConvertPool, createPool } from './pool.js';
 import { createProgress } from './progress.js';
 import { Reporter, type RunSummary } from './report.js';
-import { CANCELLED, type ConvertOptions, type ConvertTask, describeSource, RUNNING, STOPPING, type TaskResult } from './task.js';
+import {
+  CANCELLED,
+  type ConvertOptions,
+  type ConvertTask,
+  describeSource,
+  RUNNING,
+  STOPPING,
+  type TaskResult,
+} from './task.js';
 
 export interface RunEnv {
   stderr: NodeJS.WritableStream;
@@ -50,6 +65,7 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
     gzipLevel: config.gzipLevel,
     chunkSize: config.chunkSize,
     maxRecordBytes: config.maxRecordBytes,
+    payloadParser: config.payloadParser,
     overwrite: config.overwrite,
     retries: config.retries,
     s3,
@@ -68,13 +84,24 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
   const pool = createPool(config.workers);
   const seen = inputs.length > 1 && !config.to.startsWith('s3://') ? new Set<string>() : undefined;
   try {
-    const planned = countListed(planSources(inputs, config, client, counts), () => progress.listed(), () => progress.listingDone());
+    const planned = countListed(
+      planSources(inputs, config, client, counts),
+      () => progress.listed(),
+      () => progress.listingDone(),
+    );
     await forEachBounded(
       planned,
       // Enough queued that no worker waits for the main thread, few enough to stop promptly.
       config.workers + Math.max(1, Math.ceil(config.workers / 4)),
       async (item) => {
-        const result = await convertPlanned(item, config, options, pool, control.buffer as SharedArrayBuffer, seen);
+        const result = await convertPlanned(
+          item,
+          config,
+          options,
+          pool,
+          control.buffer as SharedArrayBuffer,
+          seen,
+        );
         reporter.add(result);
         progress.update(reporter.summary);
       },
@@ -91,7 +118,11 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
   return { ...summary, interrupted: Atomics.load(control, 0) !== RUNNING || env.stop?.aborted === true };
 }
 
-async function* countListed(items: AsyncIterable<Planned>, onItem: () => void, onDone: () => void): AsyncGenerator<Planned> {
+async function* countListed(
+  items: AsyncIterable<Planned>,
+  onItem: () => void,
+  onDone: () => void,
+): AsyncGenerator<Planned> {
   for await (const item of items) {
     onItem();
     yield item;
@@ -111,7 +142,8 @@ async function convertPlanned(
   const source = describeSource(item.source);
   if ('error' in dest) return failed(source, '', 'UNSAFE_PATH', dest.error);
   if (seen && dest.kind === 'file') {
-    if (seen.has(dest.path)) return failed(source, dest.path, 'DEST_COLLISION', `another input already writes ${dest.path}`);
+    if (seen.has(dest.path))
+      return failed(source, dest.path, 'DEST_COLLISION', `another input already writes ${dest.path}`);
     seen.add(dest.path);
   }
   const task: ConvertTask = { source: item.source, dest, options, control };
@@ -120,16 +152,38 @@ async function convertPlanned(
   } catch (error) {
     // The worker died (out of memory, a crash): this object fails; Piscina replaces the worker.
     const message = error instanceof Error ? error.message : String(error);
-    return failed(source, dest.kind === 'file' ? dest.path : `s3://${dest.kind === 's3' ? `${dest.bucket}/${dest.key}` : ''}`, 'WORKER_CRASHED', `worker thread failed: ${message}`);
+    return failed(
+      source,
+      dest.kind === 'file' ? dest.path : `s3://${dest.kind === 's3' ? `${dest.bucket}/${dest.key}` : ''}`,
+      'WORKER_CRASHED',
+      `worker thread failed: ${message}`,
+    );
   }
 }
 
 function failed(source: string, dest: string, code: string, message: string): TaskResult {
-  return { source, dest, status: 'failed', rows: 0, rejected: 0, control: 0, bytesIn: 0, bytesDecoded: 0, bytesOut: 0, error: { code, message } };
+  return {
+    source,
+    dest,
+    status: 'failed',
+    rows: 0,
+    rejected: 0,
+    control: 0,
+    bytesIn: 0,
+    bytesDecoded: 0,
+    bytesOut: 0,
+    error: { code, message },
+  };
 }
 
 /** A single stream gains nothing from a thread hop: convert in-process. */
-async function streamToStdout(input: Input, config: Config, options: ConvertOptions, env: RunEnv, reporter: Reporter): Promise<RunOutcome> {
+async function streamToStdout(
+  input: Input,
+  config: Config,
+  options: ConvertOptions,
+  env: RunEnv,
+  reporter: Reporter,
+): Promise<RunOutcome> {
   const source =
     input.kind === 'stdin'
       ? ({ kind: 'stdin' } as const)
@@ -140,7 +194,13 @@ async function streamToStdout(input: Input, config: Config, options: ConvertOpti
   const onAbort = () => cancel.abort();
   env.stop?.addEventListener('abort', onAbort, { once: true });
   try {
-    reporter.add(await convertObject({ source, dest: { kind: 'stdout', rejectsPath: config.rejects }, options }, undefined, cancel.signal));
+    reporter.add(
+      await convertObject(
+        { source, dest: { kind: 'stdout', rejectsPath: config.rejects }, options },
+        undefined,
+        cancel.signal,
+      ),
+    );
   } finally {
     env.stop?.removeEventListener('abort', onAbort);
   }
@@ -171,7 +231,8 @@ async function dryRun(
         env.stdout.write(`fail    ${source}: ${dest.error}\n`);
         return;
       }
-      const target = dest.kind === 'file' ? dest.path : dest.kind === 's3' ? `s3://${dest.bucket}/${dest.key}` : '-';
+      const target =
+        dest.kind === 'file' ? dest.path : dest.kind === 's3' ? `s3://${dest.bucket}/${dest.key}` : '-';
       if (!config.overwrite) {
         const version = await io.sourceVersion(item.source).catch(() => undefined);
         if (version && (await io.isUpToDate(dest, version).catch(() => ({ upToDate: false }))).upToDate) {
@@ -182,20 +243,27 @@ async function dryRun(
       }
       convert++;
       bytes += item.size ?? 0;
-      env.stdout.write(`convert ${source} -> ${target}${item.size !== undefined ? ` (${item.size} bytes)` : ''}\n`);
+      env.stdout.write(
+        `convert ${source} -> ${target}${item.size !== undefined ? ` (${item.size} bytes)` : ''}\n`,
+      );
     },
     env.stop,
   );
   reportSkips(counts, env.stderr, false);
-  env.stderr.write(`flowhose: dry run: ${convert} objects (${(bytes / 1e6).toFixed(1)} MB listed) would be converted, ${upToDate} are up to date; nothing was written\n`);
+  env.stderr.write(
+    `flowhose: dry run: ${convert} objects (${(bytes / 1e6).toFixed(1)} MB listed) would be converted, ${upToDate} are up to date; nothing was written\n`,
+  );
   return { ...reporter.summary, interrupted: env.stop?.aborted === true };
 }
 
 function reportSkips(counts: PlanCounts, stderr: NodeJS.WritableStream, quiet: boolean): void {
   if (counts.errorPrefix > 0) {
-    stderr.write(`flowhose: left out ${counts.errorPrefix} objects under Firehose error prefixes (…-failed/); --convert-error-prefixes takes them\n`);
+    stderr.write(
+      `flowhose: left out ${counts.errorPrefix} objects under Firehose error prefixes (…-failed/); --convert-error-prefixes takes them\n`,
+    );
   }
   if (quiet) return;
-  if (counts.filtered > 0) stderr.write(`flowhose: ${counts.filtered} objects left out by --include/--exclude\n`);
+  if (counts.filtered > 0)
+    stderr.write(`flowhose: ${counts.filtered} objects left out by --include/--exclude\n`);
   if (counts.otherShard > 0) stderr.write(`flowhose: ${counts.otherShard} objects belong to other shards\n`);
 }

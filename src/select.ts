@@ -56,9 +56,11 @@ export function isErrorPrefix(relativeKey: string): boolean {
 
 export function select(relativeKey: string, selection: Selection): Verdict {
   if (selection.skipErrorPrefixes && isErrorPrefix(relativeKey)) return 'error-prefix';
-  if (selection.include.length > 0 && !selection.include.some((re) => re.test(relativeKey))) return 'filtered';
+  if (selection.include.length > 0 && !selection.include.some((re) => re.test(relativeKey)))
+    return 'filtered';
   if (selection.exclude.some((re) => re.test(relativeKey))) return 'filtered';
-  if (selection.shard && shardOf(relativeKey, selection.shard.count) !== selection.shard.index) return 'other-shard';
+  if (selection.shard && shardOf(relativeKey, selection.shard.count) !== selection.shard.index)
+    return 'other-shard';
   return 'take';
 }
 

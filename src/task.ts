@@ -1,3 +1,4 @@
+import type { PayloadParser } from './core/converter.js';
 import type { S3Settings } from './io/s3.js';
 
 /**
@@ -27,6 +28,7 @@ export interface ConvertOptions {
   /** Read and zlib chunk size in bytes. */
   chunkSize: number;
   maxRecordBytes: number;
+  payloadParser: PayloadParser;
 }
 
 export interface ConvertTask {

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { FlowLogConverter } from '../src/core/converter.js';
+import { FlowLogConverter, type PayloadParser } from '../src/core/converter.js';
 import type { FlowhoseError, Reject } from '../src/core/errors.js';
 import { DEFAULT_FORMAT, type FlowFormat } from '../src/core/log-format.js';
 

@@ -21,7 +21,13 @@ const NEEDS_QUOTES = 2;
 const SPACE = 4;
 /** Per byte: 0 for a digit, SPACE for a separator, NOT_DIGIT (| NEEDS_QUOTES for , and ") otherwise. */
 const BYTE_CLASS = new Uint8Array(256).map((_, c) =>
-  isSpace(c) ? SPACE : c >= 0x30 && c <= 0x39 ? 0 : c === COMMA || c === QUOTE ? NOT_DIGIT | NEEDS_QUOTES : NOT_DIGIT,
+  isSpace(c)
+    ? SPACE
+    : c >= 0x30 && c <= 0x39
+      ? 0
+      : c === COMMA || c === QUOTE
+        ? NOT_DIGIT | NEEDS_QUOTES
+        : NOT_DIGIT,
 );
 
 /**

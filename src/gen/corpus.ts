@@ -174,25 +174,27 @@ export function controlPayload(atMs: number): string {
   return `{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":${atMs},"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}`;
 }
 
-/** The JSON payloads of one object (decompressed), deterministic for a seed. */
-export function generatePayloads(options: ObjectOptions): string[] {
+/** The JSON payloads of one object (decompressed), one at a time, deterministic for a seed. */
+export function* payloads(options: ObjectOptions): Generator<string> {
   const random = createRandom(options.seed);
   const world = createWorld(random);
-  const payloads: string[] = [];
   let atMs = options.startMs ?? 1_580_517_578_000; // 2020-02-01T00:39:38Z
   let bytes = 0;
+  let count = 0;
   const controlRate = options.controlRate ?? 0.01;
   while (bytes < options.targetBytes) {
     const payload =
-      (payloads.length === 0 && controlRate > 0) || random() < controlRate
+      (count === 0 && controlRate > 0) || random() < controlRate
         ? controlPayload(atMs)
         : dataPayload(random, world, options, atMs);
-    payloads.push(payload);
+    count++;
     bytes += Buffer.byteLength(payload);
     atMs += int(random, 500, 5000);
+    yield payload;
   }
-  return payloads;
 }
+
+export const generatePayloads = (options: ObjectOptions): string[] => [...payloads(options)];
 
 /** A Firehose object: each payload its own gzip member, members concatenated (and optionally gzipped again). */
 export function generateObject(options: ObjectOptions, level = 6): Buffer {

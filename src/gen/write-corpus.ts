@@ -1,6 +1,9 @@
+import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateObject, type PayloadOptions } from './corpus.js';
+import { finished } from 'node:stream/promises';
+import { gzipSync } from 'node:zlib';
+import { generateObject, type ObjectOptions, type PayloadOptions, payloads } from './corpus.js';
 
 export interface CorpusSpec extends PayloadOptions {
   out: string;
@@ -31,4 +34,21 @@ export async function writeCorpus(spec: CorpusSpec): Promise<{ files: string[]; 
     bytes += data.length;
   }
   return { files, bytes };
+}
+
+/**
+ * Writes one object of any size payload by payload (one gzip member each), so a 1 GB object
+ * takes as little memory to make as a 1 MB one. Returns the compressed size.
+ */
+export async function writeLargeObject(path: string, options: ObjectOptions, level = 6): Promise<number> {
+  const out = createWriteStream(path);
+  let bytes = 0;
+  for (const payload of payloads(options)) {
+    const member = gzipSync(payload, { level });
+    bytes += member.length;
+    if (!out.write(member)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  out.end();
+  await finished(out);
+  return bytes;
 }

@@ -1,8 +1,16 @@
-import { stat, rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { DestRef, SourceRef } from '../task.js';
 import { openLocalSink, openLocalSource } from './local.js';
-import { deleteObject, headObject, metadataValue, openS3Sink, openS3Source, type S3Settings, s3Client } from './s3.js';
+import {
+  deleteObject,
+  headObject,
+  metadataValue,
+  openS3Sink,
+  openS3Source,
+  type S3Settings,
+  s3Client,
+} from './s3.js';
 import type { ObjectSink } from './sink.js';
 import { openStdoutSink } from './stdio.js';
 
@@ -33,7 +41,10 @@ export interface IoAdapters {
   removeRejects(ref: DestRef): Promise<void>;
 }
 
-const fileVersion = (size: number, mtimeMs: number): SourceVersion => ({ etag: `${size}-${Math.floor(mtimeMs)}`, time: Math.floor(mtimeMs) });
+const fileVersion = (size: number, mtimeMs: number): SourceVersion => ({
+  etag: `${size}-${Math.floor(mtimeMs)}`,
+  time: Math.floor(mtimeMs),
+});
 
 export function createAdapters(s3?: S3Settings): IoAdapters {
   const client = () => {
@@ -58,11 +69,17 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
       if (ref.kind === 'file') {
         const info = await stat(ref.path).catch(() => undefined);
         // mtimes pass through float seconds on the way to the file system: allow that rounding.
-        return { exists: info !== undefined, upToDate: info !== undefined && Math.abs(info.mtimeMs - version.time) < 1 };
+        return {
+          exists: info !== undefined,
+          upToDate: info !== undefined && Math.abs(info.mtimeMs - version.time) < 1,
+        };
       }
       if (ref.kind === 's3') {
         const head = await headObject(client(), ref.bucket, ref.key);
-        return { exists: head !== undefined, upToDate: head?.Metadata?.[META_SOURCE_ETAG] === metadataValue(version.etag) };
+        return {
+          exists: head !== undefined,
+          upToDate: head?.Metadata?.[META_SOURCE_ETAG] === metadataValue(version.etag),
+        };
       }
       return { exists: false, upToDate: false };
     },
@@ -70,7 +87,10 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
     async openSource(ref, chunkSize, signal) {
       if (ref.kind === 'file') {
         const info = await stat(ref.path);
-        return { stream: openLocalSource(ref.path, chunkSize), version: fileVersion(info.size, info.mtimeMs) };
+        return {
+          stream: openLocalSource(ref.path, chunkSize),
+          version: fileVersion(info.size, info.mtimeMs),
+        };
       }
       if (ref.kind === 'stdin') return { stream: process.stdin, version: undefined };
       const opened = await openS3Source(client(), ref.bucket, ref.key, ref.etag, signal);
@@ -83,7 +103,14 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
       const metadata: Record<string, string> = { [META_SOURCE]: metadataValue(source) };
       if (version) metadata[META_SOURCE_ETAG] = metadataValue(version.etag);
       const gzip = ref.key.endsWith('.gz');
-      return openS3Sink(client(), s3!, ref.bucket, ref.key, gzip ? 'application/gzip' : 'text/csv; charset=utf-8', metadata);
+      return openS3Sink(
+        client(),
+        s3!,
+        ref.bucket,
+        ref.key,
+        gzip ? 'application/gzip' : 'text/csv; charset=utf-8',
+        metadata,
+      );
     },
 
     openRejectsSink(ref, source) {
@@ -93,7 +120,8 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
         return path ? () => openLocalSink(path) : undefined;
       }
       const metadata = { [META_SOURCE]: metadataValue(source) };
-      return async () => openS3Sink(client(), s3!, ref.bucket, ref.rejectsKey, 'application/x-ndjson', metadata);
+      return async () =>
+        openS3Sink(client(), s3!, ref.bucket, ref.rejectsKey, 'application/x-ndjson', metadata);
     },
 
     async removeRejects(ref) {

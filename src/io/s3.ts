@@ -1,13 +1,13 @@
+import { PassThrough, type Readable } from 'node:stream';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  DeleteObjectCommand,
   paginateListObjectsV2,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { PassThrough, type Readable } from 'node:stream';
 import type { ObjectSink } from './sink.js';
 
 /** Plain settings, so they can cross into worker threads; each thread builds its own client. */
@@ -74,7 +74,11 @@ export interface ListedObject {
  * the previous one, so the dispatcher's window, not the prefix, bounds memory. Keys come in S3's
  * lexicographic (UTF-8 binary) order.
  */
-export async function* listObjects(client: S3Client, location: S3Location, startAfter?: string): AsyncGenerator<ListedObject> {
+export async function* listObjects(
+  client: S3Client,
+  location: S3Location,
+  startAfter?: string,
+): AsyncGenerator<ListedObject> {
   const pages = paginateListObjectsV2(
     { client, pageSize: 1000 },
     { Bucket: location.bucket, Prefix: location.prefix || undefined, StartAfter: startAfter },
@@ -96,7 +100,8 @@ export async function headObject(client: S3Client, bucket: string, key: string) 
   try {
     return await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   } catch (error) {
-    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+      return undefined;
     throw error;
   }
 }
@@ -109,9 +114,12 @@ export async function openS3Source(
   etag: string | undefined,
   signal?: AbortSignal,
 ): Promise<{ stream: Readable; etag: string }> {
-  const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag || undefined }), {
-    abortSignal: signal,
-  });
+  const response = await client.send(
+    new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag || undefined }),
+    {
+      abortSignal: signal,
+    },
+  );
   return { stream: response.Body as Readable, etag: response.ETag ?? etag ?? '' };
 }
 

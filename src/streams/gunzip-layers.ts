@@ -128,7 +128,10 @@ function isZeros(chunk: Buffer, from: number): boolean {
 }
 
 function trailingData(): Error {
-  return Object.assign(new Error('data after the end of the gzip stream that is neither another member nor zero padding'), {
-    code: 'Z_DATA_ERROR',
-  });
+  return Object.assign(
+    new Error('data after the end of the gzip stream that is neither another member nor zero padding'),
+    {
+      code: 'Z_DATA_ERROR',
+    },
+  );
 }

@@ -155,15 +155,22 @@ describe('CSV encoding', () => {
 describe('timestamps', () => {
   it('match Date#toISOString across days, leap days, epochs and far years, in any order', () => {
     const format = parseLogFormat('a');
-    const times = [0, 1, 999, 1000, 86_399_999, 86_400_000, 951_782_400_000, 951_868_799_999, 1_580_517_578_123, 4_102_444_800_000, 253_402_300_799_999, 1_418_530_010_000, 5];
+    const times = [
+      0, 1, 999, 1000, 86_399_999, 86_400_000, 951_782_400_000, 951_868_799_999, 1_580_517_578_123,
+      4_102_444_800_000, 253_402_300_799_999, 1_418_530_010_000, 5,
+    ];
     const result = convert(dataPayload(times.map((timestamp) => ({ message: 'x', timestamp }))), format);
-    expect(result.csv.trimEnd().split('\n').slice(1)).toEqual(times.map((t) => `${new Date(t).toISOString()},x`));
+    expect(result.csv.trimEnd().split('\n').slice(1)).toEqual(
+      times.map((t) => `${new Date(t).toISOString()},x`),
+    );
   });
 
   it('a random sample of epoch milliseconds agrees with Date', () => {
     const format = parseLogFormat('a');
     const times = Array.from({ length: 500 }, (_, i) => Math.floor(((i * 7919) % 1000) * 4_102_444_800 + i));
     const result = convert(dataPayload(times.map((timestamp) => ({ message: 'x', timestamp }))), format);
-    expect(result.csv.trimEnd().split('\n').slice(1)).toEqual(times.map((t) => `${new Date(t).toISOString()},x`));
+    expect(result.csv.trimEnd().split('\n').slice(1)).toEqual(
+      times.map((t) => `${new Date(t).toISOString()},x`),
+    );
   });
 });

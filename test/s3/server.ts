@@ -9,6 +9,11 @@
  *
  * s3rver quirks that tests must live with (see server.test.ts): no ListMultipartUploads (NotImplemented),
  * no AbortMultipartUpload (405 MethodNotAllowed), GetObject ignores If-Match.
+ *
+ * Every HTTP request the server receives is recorded in `requests` (the child reports each one on its stdout),
+ * so tests can assert what a run sent, wait for a request to arrive (`waitForRequest`, resolved as the report
+ * comes in, never by polling), and check that every multipart upload was completed or aborted
+ * (`multipartLedger`), which s3rver itself cannot list.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -26,6 +31,51 @@ const STDERR_LIMIT = 64 * 1024;
 export const S3_TEST_ACCESS_KEY_ID = 'S3RVER';
 export const S3_TEST_SECRET_ACCESS_KEY = 'S3RVER';
 export const S3_TEST_REGION = 'us-east-1';
+
+/** One HTTP request the server received, recorded when its headers arrived and updated when it was answered. */
+export interface S3Request {
+  /** Position in `requests` (0-based, across restarts). */
+  readonly seq: number;
+  readonly method: string;
+  /** The decoded path: `/bucket/key` (path-style; `/` for ListBuckets). */
+  readonly path: string;
+  /** The raw query string without `?`, e.g. `uploads=` or `uploadId=…&partNumber=2`. */
+  readonly query: string;
+  /** The query string, decoded. */
+  readonly params: URLSearchParams;
+  /** From `path`: the bucket ('' for service-level requests) and the decoded key ('' for bucket-level ones). */
+  readonly bucket: string;
+  readonly key: string;
+  /** HTTP status once the response was sent; undefined while pending or when the connection closed first. */
+  status?: number;
+  /** The connection closed before the response was sent (the client gave up, or the server was stopped). */
+  aborted?: boolean;
+  /** For a CreateMultipartUpload the server answered: the UploadId it handed out. */
+  uploadId?: string;
+}
+
+export interface MultipartUploadRecord {
+  bucket: string;
+  key: string;
+  /** From the CreateMultipartUpload answer; undefined when the client never got one. */
+  uploadId?: string;
+  create: S3Request;
+  /** CompleteMultipartUpload requests (POST with uploadId) for this upload, whatever their answer. */
+  completes: S3Request[];
+  /** AbortMultipartUpload requests (DELETE with uploadId). s3rver answers them 405, so the request is what counts. */
+  aborts: S3Request[];
+  /**
+   * `completed`: a Complete was answered 2xx. `aborted`: an Abort was requested. `failed`: the create was answered
+   * with an error (no upload exists). `open`: none of these, the parts would be left behind on real S3.
+   */
+  state: 'open' | 'completed' | 'aborted' | 'failed';
+}
+
+export interface MultipartLedger {
+  uploads: MultipartUploadRecord[];
+  /** Uploads in state `open`: created (or possibly created: the answer never arrived) and never finished. */
+  open: MultipartUploadRecord[];
+}
 
 export interface S3TestServer {
   /** `http://127.0.0.1:PORT`; the same across restart(). */
@@ -47,6 +97,26 @@ export interface S3TestServer {
   restart(): Promise<void>;
   /** Final teardown: stop(), destroy the client, remove the data directory. Idempotent. */
   destroy(): Promise<void>;
+  /** Every request received so far, in arrival order, across restarts (a live array: it keeps growing). */
+  readonly requests: readonly S3Request[];
+  /**
+   * Resolves with the first request (at index `since` or later of `requests`; default 0, i.e. including those
+   * already seen) for which `predicate` holds. The predicate is evaluated again when a request is answered, so it
+   * may wait for a status. Resolved from the child's report as it arrives; rejects after `timeoutMs`.
+   */
+  waitForRequest(
+    predicate: (request: S3Request) => boolean,
+    timeoutMs?: number,
+    since?: number,
+  ): Promise<S3Request>;
+  /**
+   * A barrier: sends one request of its own and resolves once the server reported it, so everything the server
+   * received before it is in `requests`. Use it before inspecting `requests` after a client finished.
+   * The barrier request itself is not recorded.
+   */
+  syncRequests(timeoutMs?: number): Promise<void>;
+  /** Pairs each CreateMultipartUpload with its Complete/Abort requests (call syncRequests() first). */
+  multipartLedger(): MultipartLedger;
 }
 
 export interface StartS3ServerOptions {
@@ -59,10 +129,101 @@ interface Started {
   port: number;
 }
 
+/** One line of the child's request log (see s3rver-child.cjs). */
+type ChildReport =
+  | { req: { id: number; method: string; path: string; query: string } }
+  | { res: { id: number; status?: number; aborted?: boolean; uploadId?: string } };
+
+const SYNC_PATH = '/__flowhose_sync__/'; // not a valid bucket name: never collides with a test's requests
+const DEFAULT_WAIT_MS = 30_000;
+
+interface Waiter {
+  predicate: (request: S3Request) => boolean;
+  since: number;
+  resolve: (request: S3Request) => void;
+  reject: (error: Error) => void;
+}
+
+function describeRequest(r: S3Request): string {
+  const state = r.status !== undefined ? String(r.status) : r.aborted ? 'aborted' : 'pending';
+  return `${r.method} ${r.path}${r.query ? `?${r.query}` : ''} ${state}`;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 export async function startS3Server(options: StartS3ServerOptions = {}): Promise<S3TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'flowhose-s3-'));
   let current: Started | undefined;
   let destroyed = false;
+
+  // ── request log ────────────────────────────────────────────────────────────────────────────────────────────
+  const requests: S3Request[] = [];
+  const waiters = new Set<Waiter>();
+  const syncs = new Map<string, () => void>();
+  let syncCounter = 0;
+  let generation = 0;
+  let byId = new Map<number, S3Request>(); // ids restart with each child
+
+  const offer = (request: S3Request) => {
+    for (const waiter of waiters) {
+      if (request.seq < waiter.since) continue;
+      let match: boolean;
+      try {
+        match = waiter.predicate(request);
+      } catch (err) {
+        waiters.delete(waiter);
+        waiter.reject(err as Error);
+        continue;
+      }
+      if (match) {
+        waiters.delete(waiter);
+        waiter.resolve(request);
+      }
+    }
+  };
+
+  const onReport = (report: ChildReport) => {
+    if ('req' in report) {
+      const { id, method, path, query } = report.req;
+      if (path.startsWith(SYNC_PATH)) {
+        syncs.get(path)?.();
+        return;
+      }
+      const decoded = safeDecode(path);
+      const slash = decoded.indexOf('/', 1);
+      const request: S3Request = {
+        seq: requests.length,
+        method,
+        path: decoded,
+        query,
+        params: new URLSearchParams(query),
+        bucket: slash < 0 ? decoded.slice(1) : decoded.slice(1, slash),
+        key: slash < 0 ? '' : decoded.slice(slash + 1),
+      };
+      requests.push(request);
+      byId.set(id, request);
+      offer(request);
+    } else {
+      const request = byId.get(report.res.id);
+      if (!request) return; // a barrier request
+      byId.delete(report.res.id);
+      if (report.res.status !== undefined) request.status = report.res.status;
+      if (report.res.aborted) request.aborted = true;
+      if (report.res.uploadId) request.uploadId = report.res.uploadId;
+      offer(request);
+    }
+  };
+  const onChild = () => {
+    generation++;
+    byId = new Map();
+    return generation;
+  };
 
   // The child also exits when its IPC channel closes (parent gone, even by SIGKILL); this covers a normal exit.
   const onExit = () => {
@@ -72,7 +233,8 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
   process.on('exit', onExit);
 
   try {
-    current = await spawnS3rver(0, dir, options.buckets ?? []);
+    onChild();
+    current = await spawnS3rver(0, dir, options.buckets ?? [], onReport);
   } catch (err) {
     process.off('exit', onExit);
     await rm(dir, { recursive: true, force: true });
@@ -113,16 +275,77 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
       if (destroyed) throw new Error('startS3Server: restart() after destroy()');
       await stop();
       // Buckets live in the data directory already; configuring them again would only log warnings.
-      const started = await spawnS3rver(port, dir, []);
+      onChild();
+      const started = await spawnS3rver(port, dir, [], onReport);
       if (started.port !== port) {
         await killChild(started.child);
         throw new Error(`startS3Server: restarted s3rver listens on ${started.port}, not ${port}`);
       }
       current = started;
     },
+    get requests() {
+      return requests;
+    },
+    waitForRequest(predicate, timeoutMs = DEFAULT_WAIT_MS, since = 0) {
+      for (let i = since; i < requests.length; i++) {
+        if (predicate(requests[i]!)) return Promise.resolve(requests[i]!);
+      }
+      if (destroyed) return Promise.reject(new Error('waitForRequest: the server was destroyed'));
+      return new Promise<S3Request>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          const last = requests.slice(-5).map(describeRequest).join('; ');
+          reject(
+            new Error(
+              `waitForRequest: no matching request within ${timeoutMs} ms ` +
+                `(${requests.length - Math.min(since, requests.length)} requests seen since #${since}` +
+                `${last ? `; the last ones: ${last}` : ''}; predicate: ${predicate.toString().slice(0, 200)})`,
+            ),
+          );
+        }, timeoutMs);
+        const waiter: Waiter = {
+          predicate,
+          since,
+          resolve: (request) => {
+            clearTimeout(timer);
+            resolve(request);
+          },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        };
+        waiters.add(waiter);
+      });
+    },
+    async syncRequests(timeoutMs = DEFAULT_WAIT_MS) {
+      if (!current) throw new Error('syncRequests: the server is not running');
+      const path = `${SYNC_PATH}${++syncCounter}`;
+      let timer: NodeJS.Timeout | undefined;
+      const seen = new Promise<void>((resolve, reject) => {
+        syncs.set(path, resolve);
+        timer = setTimeout(
+          () => reject(new Error(`syncRequests: the server did not report ${path} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      try {
+        const response = await fetch(`${endpoint}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+        await response.arrayBuffer();
+        await seen;
+      } finally {
+        clearTimeout(timer);
+        syncs.delete(path);
+      }
+    },
+    multipartLedger() {
+      return buildLedger(requests);
+    },
     async destroy() {
       if (destroyed) return;
       destroyed = true;
+      for (const waiter of waiters) waiter.reject(new Error('waitForRequest: the server was destroyed'));
+      waiters.clear();
       await stop();
       client.destroy();
       process.off('exit', onExit);
@@ -135,8 +358,53 @@ function isAlive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-/** Starts the child and resolves once it printed its `{"port":N}` line. */
-function spawnS3rver(port: number, dir: string, buckets: string[]): Promise<Started> {
+/** Pairs CreateMultipartUpload requests with the Complete/Abort requests that name their UploadId. */
+export function buildLedger(requests: readonly S3Request[]): MultipartLedger {
+  const uploads: MultipartUploadRecord[] = [];
+  const byUploadId = new Map<string, MultipartUploadRecord>();
+  for (const r of requests) {
+    if (r.method === 'POST' && r.params.has('uploads')) {
+      const record: MultipartUploadRecord = {
+        bucket: r.bucket,
+        key: r.key,
+        uploadId: r.uploadId,
+        create: r,
+        completes: [],
+        aborts: [],
+        state: 'open',
+      };
+      uploads.push(record);
+      if (r.uploadId) byUploadId.set(r.uploadId, record);
+    }
+  }
+  for (const r of requests) {
+    const uploadId = r.params.get('uploadId');
+    if (!uploadId) continue;
+    const record = byUploadId.get(uploadId);
+    if (!record) continue;
+    if (r.method === 'POST') record.completes.push(r);
+    else if (r.method === 'DELETE') record.aborts.push(r);
+  }
+  for (const record of uploads) {
+    const createStatus = record.create.status;
+    if (createStatus !== undefined && createStatus >= 300) record.state = 'failed';
+    else if (record.completes.some((c) => c.status !== undefined && c.status < 300))
+      record.state = 'completed';
+    else if (record.aborts.length > 0) record.state = 'aborted';
+  }
+  return { uploads, open: uploads.filter((u) => u.state === 'open') };
+}
+
+/**
+ * Starts the child and resolves once it printed its `{"port":N}` line; every later stdout line is a request
+ * report, handed to `onReport` as it arrives.
+ */
+function spawnS3rver(
+  port: number,
+  dir: string,
+  buckets: string[],
+  onReport: (report: ChildReport) => void,
+): Promise<Started> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -162,12 +430,30 @@ function spawnS3rver(port: number, dir: string, buckets: string[]): Promise<Star
       reject(new Error(`startS3Server: s3rver ${why}${tail ? `; its stderr:\n${tail}` : ' (no stderr)'}`));
     };
 
+    let isReady = false;
+    const onLine = (line: string) => {
+      let report: ChildReport;
+      try {
+        report = JSON.parse(line);
+      } catch {
+        return; // not ours (s3rver is silent, but a dependency might print)
+      }
+      if (report && typeof report === 'object' && ('req' in report || 'res' in report)) onReport(report);
+    };
+    // Keeps draining stdout for the child's whole life, so it can never block on a full pipe.
     const onStdout = (s: string) => {
-      if (settled) return;
       stdout += s;
-      const nl = stdout.indexOf('\n');
-      if (nl < 0) return;
-      const line = stdout.slice(0, nl);
+      let nl = stdout.indexOf('\n');
+      while (nl >= 0) {
+        const line = stdout.slice(0, nl);
+        stdout = stdout.slice(nl + 1);
+        if (isReady) onLine(line);
+        else onReady(line);
+        nl = stdout.indexOf('\n');
+      }
+    };
+    const onReady = (line: string) => {
+      if (settled) return;
       let ready: { port?: unknown };
       try {
         ready = JSON.parse(line);
@@ -181,9 +467,7 @@ function spawnS3rver(port: number, dir: string, buckets: string[]): Promise<Star
       }
       settled = true;
       clearTimeout(timer);
-      // Keep draining stdout so the child can never block on a full pipe.
-      child.stdout!.off('data', onStdout);
-      child.stdout!.resume();
+      isReady = true;
       resolve({ child, port: ready.port });
     };
     child.stdout!.on('data', onStdout);
