@@ -24,9 +24,11 @@ if (!process.env.UV_THREADPOOL_SIZE) {
   process.env.UV_THREADPOOL_SIZE = String(Math.min(1024, Math.max(4, size)));
 }
 
-import('../dist/src/cli.js').then(
+// `flowhose bench` lives in dist/bench: the benchmarks import the converter, never the reverse.
+const bench = process.argv[2] === 'bench';
+import(bench ? '../dist/bench/cli.js' : '../dist/src/cli.js').then(
   async (cli) => {
-    process.exitCode = await cli.main(process.argv.slice(2));
+    process.exitCode = await cli.main(process.argv.slice(bench ? 3 : 2));
   },
   (error) => {
     console.error(`flowhose: cannot start: ${error.message} (run npm run build first?)`);

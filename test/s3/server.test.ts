@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -17,6 +18,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   paginateListObjectsV2,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -216,6 +218,80 @@ describe('startS3Server', () => {
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 304 } });
   });
 
+  it('records every request it receives: method, decoded path, bucket/key, raw query, status', async () => {
+    const since = s3.requests.length;
+    const Key = 'log/a b+c.txt';
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x' }));
+    await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'log/missing' })).catch(() => {});
+    await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'log/' }));
+    await s3.syncRequests();
+    const seen = s3.requests.slice(since);
+    expect(seen.map((r) => [r.method, r.path, r.bucket, r.key, r.status])).toEqual([
+      ['PUT', `/${BUCKET}/${Key}`, BUCKET, Key, 200],
+      ['HEAD', `/${BUCKET}/log/missing`, BUCKET, 'log/missing', 404],
+      ['GET', `/${BUCKET}/`, BUCKET, '', 200],
+    ]);
+    expect(seen[2]!.params.get('list-type')).toBe('2');
+    expect(seen[2]!.params.get('prefix')).toBe('log/');
+    expect(seen[2]!.query).toContain('list-type=2');
+    expect(seen.map((r) => r.seq)).toEqual([since, since + 1, since + 2]);
+  });
+
+  it('waitForRequest resolves as a later request is reported, can wait for its answer, and times out clearly', async () => {
+    const since = s3.requests.length;
+    const Key = 'wait/later.txt';
+    const arrived = s3.waitForRequest((r) => r.method === 'PUT' && r.key === Key, 10_000, since);
+    const answered = s3.waitForRequest((r) => r.key === Key && r.status === 200, 10_000, since);
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'later' }));
+    const request = await arrived;
+    expect(request).toMatchObject({ method: 'PUT', bucket: BUCKET, key: Key });
+    expect(await answered).toBe(request);
+    // Already seen requests count unless `since` excludes them.
+    expect(await s3.waitForRequest((r) => r.key === Key)).toBe(request);
+    await expect(s3.waitForRequest((r) => r.key === Key, 50, s3.requests.length)).rejects.toThrow(
+      /waitForRequest: no matching request within 50 ms/,
+    );
+  });
+
+  it('multipartLedger pairs each CreateMultipartUpload with its Complete or Abort request', async () => {
+    const create = async (Key: string) =>
+      (await s3.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key }))).UploadId!;
+    const completedId = await create('ledger/completed.bin');
+    const part = await s3.client.send(
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: 'ledger/completed.bin',
+        UploadId: completedId,
+        PartNumber: 1,
+        Body: 'one small last part',
+      }),
+    );
+    await s3.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: 'ledger/completed.bin',
+        UploadId: completedId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    const abortedId = await create('ledger/aborted.bin');
+    await s3.client
+      .send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: 'ledger/aborted.bin', UploadId: abortedId }))
+      .catch(() => {}); // 405 from s3rver: the request is what counts
+    const openId = await create('ledger/open.bin');
+    await s3.syncRequests();
+
+    const ledger = s3.multipartLedger();
+    const mine = ledger.uploads.filter((u) => u.key.startsWith('ledger/'));
+    expect(mine.map((u) => [u.key, u.uploadId, u.state])).toEqual([
+      ['ledger/completed.bin', completedId, 'completed'],
+      ['ledger/aborted.bin', abortedId, 'aborted'],
+      ['ledger/open.bin', openId, 'open'],
+    ]);
+    expect(mine[1]!.aborts.map((r) => r.status)).toEqual([405]);
+    expect(ledger.open.filter((u) => u.key.startsWith('ledger/')).map((u) => u.uploadId)).toEqual([openId]);
+  });
+
   it('stop() refuses connections; restart() brings the same data back on the same endpoint', async () => {
     const Key = 'restart/kept.txt';
     await s3.client.send(
@@ -234,7 +310,12 @@ describe('startS3Server', () => {
     await s3.restart();
     expect(s3.running).toBe(true);
     expect(s3.endpoint).toBe(endpoint);
+    const since = s3.requests.length;
     const get = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
+    // The request log goes on across restarts.
+    expect(await s3.waitForRequest((r) => r.method === 'GET' && r.key === Key, 5_000, since)).toMatchObject({
+      bucket: BUCKET,
+    });
     expect(await get.Body!.transformToString()).toBe('survives');
     expect(get.Metadata).toEqual({ a: 'b' });
     const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'many/' }));

@@ -1,0 +1,192 @@
+/**
+ * `flowhose bench` (and `npm run bench`, `npm run bench:pipeline`): runs the parser suite and the
+ * pipeline suite on a generated corpus or the user's own, writes a Markdown report and a scaling
+ * chart, and ends with the settings it recommends for this host.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import yargs from 'yargs';
+import { generatePayloads } from '../src/gen/corpus.js';
+import { writeCorpus } from '../src/gen/write-corpus.js';
+import { scalingChart } from './chart.js';
+import { kib, type ParserSuiteResult, parserTable, runParserSuite } from './parser.js';
+import { listFiles, type PipelineSuiteResult, pipelineTables, runPipelineSuite } from './pipeline.js';
+
+export interface BenchArgs {
+  suite: 'all' | 'parser' | 'pipeline';
+  input?: string;
+  mb: number;
+  objects: number;
+  seed: number;
+  workers: number[];
+  levels: number[];
+  chunkSizes: number[];
+  time: number;
+  out: string;
+  quiet?: boolean;
+}
+
+export function machineLine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  return `${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
+}
+
+/** The decompressed bytes the parser suite reads: the user's objects, or a generated corpus. */
+async function parserData(args: BenchArgs): Promise<Buffer> {
+  if (!args.input) return Buffer.from(generatePayloads({ seed: args.seed, targetBytes: Math.round(args.mb * 1e6) }).join(''));
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (const file of await listFiles(args.input)) {
+    let bytes = await readFile(file);
+    while (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+    parts.push(bytes);
+    total += bytes.length;
+    if (total >= args.mb * 1e6) break;
+  }
+  return Buffer.concat(parts);
+}
+
+export async function runBench(args: BenchArgs): Promise<string> {
+  const log = args.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  const cores = availableParallelism();
+  const sections: string[] = [`Machine: ${machineLine()}`, ''];
+  let parser: ParserSuiteResult | undefined;
+  let pipeline: PipelineSuiteResult | undefined;
+  if (args.suite !== 'pipeline') {
+    log(`parser suite: ${args.input ?? 'generated payloads'}, ${args.mb} MB, chunks ${args.chunkSizes.map(kib).join(', ')}`);
+    const data = await parserData(args);
+    parser = await runParserSuite({ data, chunkSizes: args.chunkSizes, timeMs: args.time, log });
+    sections.push(`## Parser suite (${(parser.dataBytes / 1e6).toFixed(1)} MB decompressed, ${parser.records.toLocaleString('en-US')} records)`, '', parserTable(parser), '');
+  }
+  if (args.suite !== 'parser') {
+    const scratch = await mkdtemp(join(tmpdir(), 'flowhose-bench-'));
+    try {
+      let corpus = args.input;
+      if (!corpus) {
+        corpus = join(scratch, 'corpus');
+        log(`pipeline suite: generating ${args.objects} objects, ${args.mb} MB decompressed, seed ${args.seed}`);
+        await writeCorpus({ out: corpus, objects: args.objects, mb: args.mb, seed: args.seed });
+      }
+      pipeline = await runPipelineSuite({ corpus, scratch: join(scratch, 'work'), workers: args.workers, levels: args.levels, log });
+      sections.push('## Pipeline suite', '', pipelineTables(pipeline, cores), '');
+      await mkdir(args.out, { recursive: true });
+      const svg = scalingChart(
+        'convert throughput vs workers',
+        [
+          ...args.levels.map((level, i) => ({
+            name: `gzip-${level}`,
+            color: ['#1f77b4', '#d62728', '#2ca02c'][i % 3]!,
+            points: pipeline!.runs.filter((r) => r.level === level).map((r) => ({ x: r.workers, y: r.bytesDecoded / 1e6 / r.wallS })),
+          })),
+          ...args.levels.map((level, i) => {
+            const one = pipeline!.runs.find((r) => r.level === level && r.workers === Math.min(...args.workers));
+            const base = one ? one.bytesDecoded / 1e6 / one.wallS / one.workers : 0;
+            return { name: `linear ideal, gzip-${level}`, color: ['#1f77b4', '#d62728', '#2ca02c'][i % 3]!, dashed: true, points: args.workers.map((w) => ({ x: w, y: base * w })) };
+          }),
+        ],
+        'workers',
+        'MB/s of decompressed input',
+      );
+      await writeFile(join(args.out, 'scaling.svg'), svg);
+      sections.push(`Chart: ${join(args.out, 'scaling.svg')}`, '');
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+  sections.push('## Recommended for this host', '', ...recommend(parser, pipeline, cores));
+  const report = `${sections.join('\n')}\n`;
+  await mkdir(args.out, { recursive: true });
+  await writeFile(join(args.out, 'bench-results.md'), report);
+  return report;
+}
+
+function recommend(parser: ParserSuiteResult | undefined, pipeline: PipelineSuiteResult | undefined, cores: number): string[] {
+  const lines: string[] = [];
+  const flags: string[] = [];
+  if (parser) {
+    const ours = parser.rows.filter((r) => r.variant === 'core scanner' || r.variant === 'JSON.parse');
+    const best = ours.sort((a, b) => b.mbPerSecond - a.mbPerSecond)[0];
+    if (best) {
+      flags.push(`--parser ${best.variant === 'JSON.parse' ? 'json' : 'scanner'}`, `--chunk-size ${best.chunkSize / 1024}k`);
+      lines.push(`- parser: ${best.variant} at ${kib(best.chunkSize)} chunks (${best.mbPerSecond.toFixed(0)} MB/s, ${best.vsNaive.toFixed(1)}× the naive regex)`);
+    }
+  }
+  if (pipeline) {
+    for (const level of new Set(pipeline.runs.map((r) => r.level))) {
+      const runs = pipeline.runs.filter((r) => r.level === level);
+      const best = runs.sort((a, b) => b.bytesDecoded / b.wallS - a.bytesDecoded / a.wallS)[0]!;
+      lines.push(
+        `- gzip-${level}: best at --workers ${best.workers} (${(best.bytesDecoded / 1e6 / best.wallS).toFixed(0)} MB/s), output ${(best.bytesOut / 1e6).toFixed(1)} MB`,
+      );
+    }
+    const byLevel = [...new Set(pipeline.runs.map((r) => r.level))].map((level) => {
+      const run = pipeline.runs.filter((r) => r.level === level).sort((a, b) => b.workers - a.workers)[0]!;
+      return { level, rate: run.bytesDecoded / run.wallS, size: run.bytesOut };
+    });
+    if (byLevel.length > 1) {
+      const fast = byLevel.reduce((a, b) => (a.rate > b.rate ? a : b));
+      const small = byLevel.reduce((a, b) => (a.size < b.size ? a : b));
+      const extra = (fast.size / small.size - 1) * 100;
+      lines.push(
+        `- gzip level: ${fast.level} is ${(fast.rate / small.rate).toFixed(2)}× as fast as ${small.level} but writes ${extra.toFixed(0)}% more bytes; ` +
+          'Athena bills bytes scanned, so keep the smaller output unless conversion time is what you pay for.',
+      );
+      flags.push(`--gzip-level ${small.level}`);
+    }
+    const workers = Math.max(...pipeline.runs.map((r) => r.workers));
+    flags.push(`--workers ${workers}`, `--zlib-threads ${2 * workers + 2}`);
+  }
+  lines.push('', `Suggested: flowhose convert … ${flags.join(' ')}`, `(${cores} cores here; measure again on the host that runs the backfill.)`);
+  return lines;
+}
+
+const list = (value: string | number) => String(value).split(',').map((v) => Number(v.trim())).filter((v) => Number.isFinite(v) && v > 0);
+
+export async function main(argv: string[]): Promise<number> {
+  const cores = availableParallelism();
+  const args = await yargs(argv)
+    .scriptName('flowhose bench')
+    .usage('$0 [options]: parser and pipeline benchmarks; writes bench-results.md and scaling.svg')
+    .option('suite', { choices: ['all', 'parser', 'pipeline'] as const, default: 'all' as const })
+    .option('input', { type: 'string', describe: 'Benchmark your own Firehose objects (a directory) instead of a generated corpus' })
+    .option('mb', { type: 'number', default: 200, describe: 'Corpus size, MB decompressed' })
+    .option('objects', { type: 'number', default: 40, describe: 'Objects in the generated corpus' })
+    .option('seed', { type: 'number', default: 1 })
+    .option('workers', { type: 'string', default: Array.from({ length: cores }, (_, i) => i + 1).join(','), describe: 'Worker counts to measure' })
+    .option('levels', { type: 'string', default: '1,6', describe: 'gzip levels to measure' })
+    .option('chunk-sizes', { type: 'string', default: '16384,65536,262144,1048576' })
+    .option('time', { type: 'number', default: 2000, describe: 'tinybench time per parser task, ms' })
+    .option('out', { type: 'string', default: 'bench-out', describe: 'Where the report and chart go' })
+    .strict()
+    .help()
+    .parseAsync();
+  const report = await runBench({
+    suite: args.suite,
+    input: args.input,
+    mb: args.mb,
+    objects: args.objects,
+    seed: args.seed,
+    workers: list(args.workers),
+    levels: list(args.levels),
+    chunkSizes: list(args.chunkSizes),
+    time: args.time,
+    out: args.out,
+  });
+  process.stdout.write(report);
+  return 0;
+}
+
+const entry = process.argv[1] ?? '';
+if (entry.endsWith('bench/cli.js')) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`flowhose bench: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,120 @@
+/**
+ * One measured run of the pipeline suite, in a process of its own so that CPU time (all threads:
+ * workers and the libuv pool) and peak RSS belong to that run alone. Prints one JSON line.
+ *   node pipeline-child.js '{"mode":"convert",…}'
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import { createConfig } from '../src/config.js';
+import { run } from '../src/run.js';
+import { naiveRegex } from './variants.js';
+
+export type ChildJob =
+  | { mode: 'convert'; input: string; out: string; workers: number; level: number; chunkSize?: number; parser?: string }
+  | { mode: 'gunzip'; files: string[] }
+  | { mode: 'gunzip-gzip'; files: string[]; csvFiles: string[]; level: number }
+  | { mode: 'naive'; files: string[]; level: number; out: string };
+
+export interface ChildResult {
+  wallS: number;
+  cpuS: number;
+  maxRssMB: number;
+  rows: number;
+  bytesDecoded: number;
+  bytesOut: number;
+}
+
+function counter() {
+  let bytes = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      callback();
+    },
+  });
+  return { sink, bytes: () => bytes };
+}
+
+async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' | 'maxRssMB'>> {
+  if (job.mode === 'convert') {
+    const devNull = new Writable({ write: (_c, _e, cb) => cb() });
+    const config = createConfig({
+      inputs: [job.input],
+      to: job.out,
+      workers: job.workers,
+      gzipLevel: job.level,
+      chunkSize: job.chunkSize,
+      parser: job.parser,
+      overwrite: true,
+      quiet: true,
+    });
+    const summary = await run(config, { stderr: devNull, stdout: devNull });
+    if (summary.failed > 0) throw new Error(`${summary.failed} objects failed`);
+    return { rows: summary.rows, bytesDecoded: summary.bytesDecoded, bytesOut: summary.bytesOut };
+  }
+  let decoded = 0;
+  let out = 0;
+  let rows = 0;
+  if (job.mode === 'gunzip' || job.mode === 'gunzip-gzip') {
+    for (const file of job.files) {
+      const c = counter();
+      await pipeline(createReadStream(file, { highWaterMark: 64 * 1024 }), createGunzip({ chunkSize: 64 * 1024 }), c.sink);
+      decoded += c.bytes();
+    }
+  }
+  if (job.mode === 'gunzip-gzip') {
+    for (const file of job.csvFiles) {
+      const c = counter();
+      await pipeline(createReadStream(file, { highWaterMark: 64 * 1024 }), createGzip({ level: job.level, chunkSize: 64 * 1024 }), c.sink);
+      out += c.bytes();
+    }
+  }
+  if (job.mode === 'naive') {
+    await mkdir(job.out, { recursive: true });
+    for (const file of job.files) {
+      const transform = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          decoded += chunk.length;
+          parser.write(chunk);
+          callback();
+        },
+      });
+      const parser = naiveRegex.create((chunk) => transform.push(chunk));
+      const c = counter();
+      const target = createWriteStream(join(job.out, `${basename(file)}.csv.gz`));
+      await pipeline(createReadStream(file), createGunzip(), transform, createGzip({ level: job.level }), async function* (source) {
+        for await (const chunk of source) {
+          c.sink.write(chunk);
+          yield chunk;
+        }
+      }, target);
+      out += c.bytes();
+      rows += parser.rows;
+    }
+  }
+  return { rows, bytesDecoded: decoded, bytesOut: out };
+}
+
+const job = JSON.parse(process.argv[2] ?? '{}') as ChildJob;
+const started = performance.now();
+const cpuBefore = process.cpuUsage();
+main(job).then(
+  (result) => {
+    const cpu = process.cpuUsage(cpuBefore);
+    const out: ChildResult = {
+      ...result,
+      wallS: (performance.now() - started) / 1000,
+      cpuS: (cpu.user + cpu.system) / 1e6,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+    };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  },
+  (error) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

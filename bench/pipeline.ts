@@ -1,0 +1,152 @@
+/**
+ * Pipeline suite: end-to-end `convert` over a corpus on local disk with 1…N workers at each gzip
+ * level, and, on the same bytes in the same run, the floors it is judged against: Node gunzip
+ * alone, gunzip plus gzip of the very CSV produced, and the naive pipeline (gunzip → regex → gzip)
+ * run on as many processes as convert has workers. Every run is a fresh process.
+ */
+import { spawn } from 'node:child_process';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildJob, ChildResult } from './pipeline-child.js';
+
+const CHILD = fileURLToPath(new URL('./pipeline-child.js', import.meta.url));
+
+export interface PipelineSuiteOptions {
+  corpus: string;
+  scratch: string;
+  workers: number[];
+  levels: number[];
+  log: (line: string) => void;
+}
+
+export interface ConvertRun extends ChildResult {
+  workers: number;
+  level: number;
+}
+
+export interface LevelFloors {
+  level: number;
+  /** gunzip + gzip of the produced CSV at this level, one thread. */
+  floor: ChildResult;
+  /** The naive pipeline on as many processes as the most workers measured. */
+  naive: ChildResult & { processes: number };
+}
+
+export interface PipelineSuiteResult {
+  gunzip: ChildResult;
+  levels: LevelFloors[];
+  runs: ConvertRun[];
+  corpusBytes: number;
+  files: number;
+}
+
+export function runChild(job: ChildJob, env: NodeJS.ProcessEnv = process.env): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, JSON.stringify(job)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult);
+      else reject(new Error(`bench child ${job.mode} exited ${code}: ${err.trim()}`));
+    });
+  });
+}
+
+export async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && !e.name.startsWith('.'))
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+    .sort();
+}
+
+/** The libuv pool sized as bin/flowhose.cjs sizes it for convert. */
+const envFor = (workers: number) => ({ ...process.env, UV_THREADPOOL_SIZE: String(Math.max(4, 2 * workers + 2)) });
+
+export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<PipelineSuiteResult> {
+  const { log } = options;
+  const files = await listFiles(options.corpus);
+  let corpusBytes = 0;
+  for (const file of files) corpusBytes += (await stat(file)).size;
+  const maxWorkers = Math.max(...options.workers);
+
+  log('  floor: Node gunzip alone');
+  const gunzip = await runChild({ mode: 'gunzip', files });
+  const csvDir = join(options.scratch, 'csv');
+  log('  producing the plain CSV that the gzip floor compresses');
+  await runChild({ mode: 'convert', input: options.corpus, out: csvDir, workers: maxWorkers, level: 0 }, envFor(maxWorkers));
+  const csvFiles = (await listFiles(csvDir)).filter((f) => f.endsWith('.csv'));
+
+  const levels: LevelFloors[] = [];
+  const runs: ConvertRun[] = [];
+  for (const level of options.levels) {
+    log(`  floor: gunzip + gzip-${level} of the same CSV`);
+    const floor = await runChild({ mode: 'gunzip-gzip', files, csvFiles, level });
+    log(`  naive pipeline at gzip-${level} on ${maxWorkers} processes`);
+    const naive = await runNaive(files, level, maxWorkers, join(options.scratch, `naive-${level}`));
+    levels.push({ level, floor, naive: { ...naive, processes: maxWorkers } });
+    for (const workers of options.workers) {
+      log(`  convert --workers ${workers} --gzip-level ${level}`);
+      const out = join(options.scratch, `out-${workers}-${level}`);
+      const result = await runChild({ mode: 'convert', input: options.corpus, out, workers, level }, envFor(workers));
+      runs.push({ ...result, workers, level });
+      await rm(out, { recursive: true, force: true });
+    }
+  }
+  await rm(options.scratch, { recursive: true, force: true });
+  return { gunzip, levels, runs, corpusBytes, files: files.length };
+}
+
+/** The naive pipeline with the same parallelism: files dealt round-robin to N processes. */
+async function runNaive(files: string[], level: number, processes: number, out: string): Promise<ChildResult> {
+  const started = performance.now();
+  const shares = Array.from({ length: processes }, (_, i) => files.filter((_, k) => k % processes === i)).filter((s) => s.length > 0);
+  const results = await Promise.all(shares.map((share) => runChild({ mode: 'naive', files: share, level, out })));
+  await rm(out, { recursive: true, force: true });
+  return {
+    wallS: (performance.now() - started) / 1000,
+    cpuS: results.reduce((a, r) => a + r.cpuS, 0),
+    maxRssMB: Math.max(...results.map((r) => r.maxRssMB)),
+    rows: results.reduce((a, r) => a + r.rows, 0),
+    bytesDecoded: results.reduce((a, r) => a + r.bytesDecoded, 0),
+    bytesOut: results.reduce((a, r) => a + r.bytesOut, 0),
+  };
+}
+
+const f = (n: number, d = 2) => n.toFixed(d);
+
+export function pipelineTables(result: PipelineSuiteResult, cores: number): string {
+  const mb = (r: ChildResult) => r.bytesDecoded / 1e6 / r.wallS;
+  const lines: string[] = [];
+  lines.push(
+    `Corpus: ${result.files} objects, ${f(result.corpusBytes / 1e6, 1)} MB gzip, ${f(result.gunzip.bytesDecoded / 1e6, 1)} MB decompressed. ` +
+      `Node gunzip alone: ${f(result.gunzip.cpuS)} CPU s (${f(mb(result.gunzip), 0)} MB/s).`,
+    '',
+    '| gzip | workers | wall s | CPU s | MB/s (decompressed) | records/s | peak RSS MB | output MB | CPU ÷ floor CPU | parallel efficiency | × naive (same parallelism) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const run of result.runs) {
+    const floors = result.levels.find((l) => l.level === run.level)!;
+    const efficiency = floors.floor.cpuS / run.workers / run.wallS;
+    const naiveRate = floors.naive.bytesDecoded / floors.naive.wallS;
+    const naiveCell = run.workers === floors.naive.processes ? f(run.bytesDecoded / run.wallS / naiveRate) : '';
+    lines.push(
+      `| ${run.level} | ${run.workers} | ${f(run.wallS)} | ${f(run.cpuS)} | ${f(mb(run), 1)} | ${Math.round(run.rows / run.wallS).toLocaleString('en-US')} | ${f(run.maxRssMB, 0)} | ${f(run.bytesOut / 1e6, 1)} | ${f(run.cpuS / floors.floor.cpuS)} | ${f(efficiency * 100, 0)}% | ${naiveCell} |`,
+    );
+  }
+  lines.push('', '| gzip | floor: gunzip + gzip CPU s | floor wall on all cores (CPU ÷ cores) | naive pipeline wall s | naive CPU s | naive MB/s |', '| ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const l of result.levels) {
+    lines.push(
+      `| ${l.level} | ${f(l.floor.cpuS)} | ${f(l.floor.cpuS / cores)} | ${f(l.naive.wallS)} (${l.naive.processes} processes) | ${f(l.naive.cpuS)} | ${f(mb(l.naive), 1)} |`,
+    );
+  }
+  return lines.join('\n');
+}
