@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.js';
 import { UsageError } from './core/errors.js';
-import { headObject, listObjects, parseS3Url, type S3Location } from './io/s3.js';
+import { parseS3Url, type S3Location } from './io/s3-url.js';
 import { walkFiles } from './local-walk.js';
 import { joinKey, outputName, rejectsName, safeJoin } from './paths.js';
 import { select, type Verdict } from './select.js';
@@ -24,7 +24,7 @@ export interface Planned {
 }
 
 /** Checks every input and the destination before any work starts: problems here are usage errors. */
-export async function resolveInputs(config: Config, s3: () => S3Client): Promise<Input[]> {
+export async function resolveInputs(config: Config, s3: () => Promise<S3Client>): Promise<Input[]> {
   if (config.to !== '-' && !config.to.startsWith('s3://')) {
     const to = await stat(config.to).catch(() => undefined);
     if (to && !to.isDirectory()) throw new UsageError(`--to ${config.to} exists and is not a directory`);
@@ -37,7 +37,7 @@ export async function resolveInputs(config: Config, s3: () => S3Client): Promise
     }
     const location = parseS3Url(path);
     if (location) {
-      inputs.push(await resolveS3Input(location, s3()));
+      inputs.push(await resolveS3Input(location, await s3()));
       continue;
     }
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
@@ -58,6 +58,7 @@ export async function resolveInputs(config: Config, s3: () => S3Client): Promise
 /** `s3://b/p/` is a prefix; `s3://b/p/key` is one object when it exists, else the prefix `p/key/`. */
 async function resolveS3Input(location: S3Location, client: S3Client): Promise<Input> {
   if (location.prefix === '' || location.prefix.endsWith('/')) return { kind: 's3-prefix', location };
+  const { headObject } = await import('./io/s3.js');
   try {
     if (await headObject(client, location.bucket, location.prefix)) {
       return { kind: 's3-object', bucket: location.bucket, key: location.prefix };
@@ -80,7 +81,7 @@ export interface PlanCounts {
 export async function* planSources(
   inputs: Input[],
   config: Config,
-  s3: () => S3Client,
+  s3: () => Promise<S3Client>,
   counts: PlanCounts,
 ): AsyncGenerator<Planned> {
   const take = (relative: string) => {
@@ -113,7 +114,8 @@ export async function* planSources(
           : config.startAfter.startsWith(prefix)
             ? config.startAfter
             : joinKey(prefix, config.startAfter);
-      for await (const object of listObjects(s3(), input.location, startAfter)) {
+      const { listObjects } = await import('./io/s3.js');
+      for await (const object of listObjects(await s3(), input.location, startAfter)) {
         const relative = object.key.slice(prefix.length);
         if (!take(relative)) continue;
         yield {

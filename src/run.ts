@@ -3,7 +3,7 @@ import type { Config } from './config.js';
 import { convertObject } from './convert-object.js';
 import { forEachBounded } from './dispatch.js';
 import { createAdapters } from './io/adapters.js';
-import { type S3Settings, s3Client } from './io/s3.js';
+import type { S3Settings } from './io/s3-url.js';
 import {
   destinationFor,
   type Input,
@@ -58,7 +58,8 @@ async function resolveRegion(): Promise<string> {
 export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
   const usesS3 = [...config.inputs, config.to].some((l) => l.startsWith('s3://'));
   const s3: S3Settings | undefined = usesS3 ? { region: await resolveRegion(), ...config.s3 } : undefined;
-  const client = (): S3Client => s3Client(s3!);
+  // The SDK loads only when an s3:// location is in play.
+  const client = async (): Promise<S3Client> => (await import('./io/s3.js')).s3Client(s3!);
   const inputs = await resolveInputs(config, client);
   const options: ConvertOptions = {
     logFormat: config.logFormat,
@@ -212,7 +213,7 @@ async function dryRun(
   inputs: Input[],
   config: Config,
   options: ConvertOptions,
-  client: () => S3Client,
+  client: () => Promise<S3Client>,
   counts: PlanCounts,
   env: RunEnv,
   reporter: Reporter,

@@ -1,5 +1,5 @@
 import type { PayloadParser } from './core/converter.js';
-import type { S3Settings } from './io/s3.js';
+import type { S3Settings } from './io/s3-url.js';
 
 /**
  * What crosses the worker-thread boundary: small, plain, structured-cloneable data. A task names

@@ -2,15 +2,7 @@ import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { DestRef, SourceRef } from '../task.js';
 import { openLocalSink, openLocalSource } from './local.js';
-import {
-  deleteObject,
-  headObject,
-  metadataValue,
-  openS3Sink,
-  openS3Source,
-  type S3Settings,
-  s3Client,
-} from './s3.js';
+import type { S3Settings } from './s3-url.js';
 import type { ObjectSink } from './sink.js';
 import { openStdoutSink } from './stdio.js';
 
@@ -30,6 +22,9 @@ export interface OpenedSource {
 export const META_SOURCE = 'flowhose-source';
 export const META_SOURCE_ETAG = 'flowhose-source-etag';
 
+/** S3 user metadata must be ASCII; keys may not be. */
+export const metadataValue = (value: string): string => encodeURIComponent(value);
+
 /** How sources and sinks of every kind are opened. Tests and the Lambda path can swap it. */
 export interface IoAdapters {
   sourceVersion(ref: SourceRef): Promise<SourceVersion | undefined>;
@@ -46,10 +41,18 @@ const fileVersion = (size: number, mtimeMs: number): SourceVersion => ({
   time: Math.floor(mtimeMs),
 });
 
+/** The AWS SDK is loaded on first use: a local-only run, and each local-only worker, never pays for it. */
+let sdk: Promise<typeof import('./s3.js')> | undefined;
+const loadS3 = () => {
+  sdk ??= import('./s3.js');
+  return sdk;
+};
+
 export function createAdapters(s3?: S3Settings): IoAdapters {
-  const client = () => {
+  const connect = async () => {
     if (!s3) throw new Error('S3 settings are missing for an s3:// location');
-    return s3Client(s3);
+    const mod = await loadS3();
+    return { ...mod, client: mod.s3Client(s3) };
   };
   return {
     async sourceVersion(ref) {
@@ -59,7 +62,8 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
       }
       if (ref.kind === 's3') {
         if (ref.etag && ref.lastModified !== undefined) return { etag: ref.etag, time: ref.lastModified };
-        const head = await headObject(client(), ref.bucket, ref.key);
+        const { headObject, client } = await connect();
+        const head = await headObject(client, ref.bucket, ref.key);
         return head ? { etag: head.ETag ?? '', time: head.LastModified?.getTime() ?? 0 } : undefined;
       }
       return undefined;
@@ -75,7 +79,8 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
         };
       }
       if (ref.kind === 's3') {
-        const head = await headObject(client(), ref.bucket, ref.key);
+        const { headObject, client } = await connect();
+        const head = await headObject(client, ref.bucket, ref.key);
         return {
           exists: head !== undefined,
           upToDate: head?.Metadata?.[META_SOURCE_ETAG] === metadataValue(version.etag),
@@ -93,7 +98,8 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
         };
       }
       if (ref.kind === 'stdin') return { stream: process.stdin, version: undefined };
-      const opened = await openS3Source(client(), ref.bucket, ref.key, ref.etag, signal);
+      const { openS3Source, client } = await connect();
+      const opened = await openS3Source(client, ref.bucket, ref.key, ref.etag, signal);
       return { stream: opened.stream, version: { etag: opened.etag, time: ref.lastModified ?? 0 } };
     },
 
@@ -103,8 +109,9 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
       const metadata: Record<string, string> = { [META_SOURCE]: metadataValue(source) };
       if (version) metadata[META_SOURCE_ETAG] = metadataValue(version.etag);
       const gzip = ref.key.endsWith('.gz');
+      const { openS3Sink, client } = await connect();
       return openS3Sink(
-        client(),
+        client,
         s3!,
         ref.bucket,
         ref.key,
@@ -120,13 +127,18 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
         return path ? () => openLocalSink(path) : undefined;
       }
       const metadata = { [META_SOURCE]: metadataValue(source) };
-      return async () =>
-        openS3Sink(client(), s3!, ref.bucket, ref.rejectsKey, 'application/x-ndjson', metadata);
+      return async () => {
+        const { openS3Sink, client } = await connect();
+        return openS3Sink(client, s3!, ref.bucket, ref.rejectsKey, 'application/x-ndjson', metadata);
+      };
     },
 
     async removeRejects(ref) {
       if (ref.kind === 'file') await rm(ref.rejectsPath, { force: true });
-      else if (ref.kind === 's3') await deleteObject(client(), ref.bucket, ref.rejectsKey);
+      else if (ref.kind === 's3') {
+        const { deleteObject, client } = await connect();
+        await deleteObject(client, ref.bucket, ref.rejectsKey);
+      }
     },
   };
 }

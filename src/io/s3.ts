@@ -10,30 +10,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ObjectSink } from './sink.js';
 
-/** Plain settings, so they can cross into worker threads; each thread builds its own client. */
-export interface S3Settings {
-  region: string;
-  endpoint?: string;
-  forcePathStyle: boolean;
-  /** Attempts per S3 request (the SDK's retry strategy: backoff with jitter, adaptive rate). */
-  maxAttempts: number;
-  partSize: number;
-  queueSize: number;
-}
-
-export interface S3Location {
-  bucket: string;
-  /** Key prefix, '' for the whole bucket. */
-  prefix: string;
-}
-
-export function parseS3Url(url: string): S3Location | undefined {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!match) return undefined;
-  return { bucket: match[1]!, prefix: match[2]! };
-}
-
-export const isS3Url = (value: string): boolean => value.startsWith('s3://');
+import type { S3Location, S3Settings } from './s3-url.js';
 
 const clients = new Map<string, S3Client>();
 
@@ -162,6 +139,3 @@ export function openS3Sink(
 export async function deleteObject(client: S3Client, bucket: string, key: string): Promise<void> {
   await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
-
-/** S3 user metadata must be ASCII; keys may not be. */
-export const metadataValue = (value: string): string => encodeURIComponent(value);

@@ -491,17 +491,17 @@ describe('convert s3://… (backfill against s3rver)', () => {
 
     const running = start([...args, '--manifest', manifest, '--workers', '2', '--retries', '0', '--max-attempts', '1']);
     try {
-      await s3.waitForRequest(
-        (r) => r.bucket === DST && r.key.startsWith('outage/out/') && (r.method === 'PUT' || r.method === 'POST'),
-        30_000,
-        since,
-      );
+      const isOutputWrite = (r: S3Request) =>
+        r.bucket === DST && r.key.startsWith('outage/out/') && (r.method === 'PUT' || r.method === 'POST');
+      // Let a few outputs complete, then pull the plug while the next one goes up.
+      let answered = 0;
+      const fifth = await s3.waitForRequest((r) => isOutputWrite(r) && r.status === 200 && ++answered === 5, 30_000, since);
+      await s3.waitForRequest(isOutputWrite, 30_000, fifth.seq + 1);
       await s3.stop();
       const run = await running.done;
       expect(run.code).toBe(2);
       const lines = await readManifest(manifest);
       const failed = lines.filter((l) => l.status === 'failed');
-      console.log("OUTAGE", lines.length, failed.length, [...new Set(failed.map((l) => l.error!.code))], run.stderr.split("\n").slice(-3).join("\n"));
       expect(failed.length).toBeGreaterThan(0);
       for (const line of failed) {
         expect(run.stderr).toContain(`failed: ${line.source}: ${line.error!.code}: `);
@@ -511,7 +511,12 @@ describe('convert s3://… (backfill against s3rver)', () => {
     }
     // Whatever reached the destination is whole.
     const present = await listKeys(DST, 'outage/out/');
+    expect(present.length).toBeGreaterThanOrEqual(5);
     expect(present.length).toBeLessThan(count);
+    for (const key of present) {
+      const h = await s3.client.send(new HeadObjectCommand({ Bucket: DST, Key: key }));
+      console.log('PRESENT', key, JSON.stringify(h.Metadata), h.ContentType, h.ContentLength);
+    }
     for (const key of present) await expectComplete(key, body);
 
     const rerun = await convertRun(`s3://${SRC}/outage/in/`, `s3://${DST}/outage/out/`, ['--workers', '2']);
