@@ -35,7 +35,10 @@ export function machineLine(): string {
 
 /** The decompressed bytes the parser suite reads: the user's objects, or a generated corpus. */
 async function parserData(args: BenchArgs): Promise<Buffer> {
-  if (!args.input) return Buffer.from(generatePayloads({ seed: args.seed, targetBytes: Math.round(args.mb * 1e6) }).join(''));
+  if (!args.input)
+    return Buffer.from(
+      generatePayloads({ seed: args.seed, targetBytes: Math.round(args.mb * 1e6) }).join(''),
+    );
   const parts: Buffer[] = [];
   let total = 0;
   for (const file of await listFiles(args.input)) {
@@ -55,10 +58,17 @@ export async function runBench(args: BenchArgs): Promise<string> {
   let parser: ParserSuiteResult | undefined;
   let pipeline: PipelineSuiteResult | undefined;
   if (args.suite !== 'pipeline') {
-    log(`parser suite: ${args.input ?? 'generated payloads'}, ${args.mb} MB, chunks ${args.chunkSizes.map(kib).join(', ')}`);
+    log(
+      `parser suite: ${args.input ?? 'generated payloads'}, ${args.mb} MB, chunks ${args.chunkSizes.map(kib).join(', ')}`,
+    );
     const data = await parserData(args);
     parser = await runParserSuite({ data, chunkSizes: args.chunkSizes, timeMs: args.time, log });
-    sections.push(`## Parser suite (${(parser.dataBytes / 1e6).toFixed(1)} MB decompressed, ${parser.records.toLocaleString('en-US')} records)`, '', parserTable(parser), '');
+    sections.push(
+      `## Parser suite (${(parser.dataBytes / 1e6).toFixed(1)} MB decompressed, ${parser.records.toLocaleString('en-US')} records)`,
+      '',
+      parserTable(parser),
+      '',
+    );
   }
   if (args.suite !== 'parser') {
     const scratch = await mkdtemp(join(tmpdir(), 'flowhose-bench-'));
@@ -66,10 +76,18 @@ export async function runBench(args: BenchArgs): Promise<string> {
       let corpus = args.input;
       if (!corpus) {
         corpus = join(scratch, 'corpus');
-        log(`pipeline suite: generating ${args.objects} objects, ${args.mb} MB decompressed, seed ${args.seed}`);
+        log(
+          `pipeline suite: generating ${args.objects} objects, ${args.mb} MB decompressed, seed ${args.seed}`,
+        );
         await writeCorpus({ out: corpus, objects: args.objects, mb: args.mb, seed: args.seed });
       }
-      pipeline = await runPipelineSuite({ corpus, scratch: join(scratch, 'work'), workers: args.workers, levels: args.levels, log });
+      pipeline = await runPipelineSuite({
+        corpus,
+        scratch: join(scratch, 'work'),
+        workers: args.workers,
+        levels: args.levels,
+        log,
+      });
       sections.push('## Pipeline suite', '', pipelineTables(pipeline, cores), '');
       await mkdir(args.out, { recursive: true });
       const svg = scalingChart(
@@ -78,12 +96,21 @@ export async function runBench(args: BenchArgs): Promise<string> {
           ...args.levels.map((level, i) => ({
             name: `gzip-${level}`,
             color: ['#1f77b4', '#d62728', '#2ca02c'][i % 3]!,
-            points: pipeline!.runs.filter((r) => r.level === level).map((r) => ({ x: r.workers, y: r.bytesDecoded / 1e6 / r.wallS })),
+            points: pipeline!.runs
+              .filter((r) => r.level === level)
+              .map((r) => ({ x: r.workers, y: r.bytesDecoded / 1e6 / r.wallS })),
           })),
           ...args.levels.map((level, i) => {
-            const one = pipeline!.runs.find((r) => r.level === level && r.workers === Math.min(...args.workers));
+            const one = pipeline!.runs.find(
+              (r) => r.level === level && r.workers === Math.min(...args.workers),
+            );
             const base = one ? one.bytesDecoded / 1e6 / one.wallS / one.workers : 0;
-            return { name: `linear ideal, gzip-${level}`, color: ['#1f77b4', '#d62728', '#2ca02c'][i % 3]!, dashed: true, points: args.workers.map((w) => ({ x: w, y: base * w })) };
+            return {
+              name: `linear ideal, gzip-${level}`,
+              color: ['#1f77b4', '#d62728', '#2ca02c'][i % 3]!,
+              dashed: true,
+              points: args.workers.map((w) => ({ x: w, y: base * w })),
+            };
           }),
         ],
         'workers',
@@ -102,15 +129,24 @@ export async function runBench(args: BenchArgs): Promise<string> {
   return report;
 }
 
-function recommend(parser: ParserSuiteResult | undefined, pipeline: PipelineSuiteResult | undefined, cores: number): string[] {
+function recommend(
+  parser: ParserSuiteResult | undefined,
+  pipeline: PipelineSuiteResult | undefined,
+  cores: number,
+): string[] {
   const lines: string[] = [];
   const flags: string[] = [];
   if (parser) {
     const ours = parser.rows.filter((r) => r.variant === 'core scanner' || r.variant === 'JSON.parse');
     const best = ours.sort((a, b) => b.mbPerSecond - a.mbPerSecond)[0];
     if (best) {
-      flags.push(`--parser ${best.variant === 'JSON.parse' ? 'json' : 'scanner'}`, `--chunk-size ${best.chunkSize / 1024}k`);
-      lines.push(`- parser: ${best.variant} at ${kib(best.chunkSize)} chunks (${best.mbPerSecond.toFixed(0)} MB/s, ${best.vsNaive.toFixed(1)}× the naive regex)`);
+      flags.push(
+        `--parser ${best.variant === 'JSON.parse' ? 'json' : 'scanner'}`,
+        `--chunk-size ${best.chunkSize / 1024}k`,
+      );
+      lines.push(
+        `- parser: ${best.variant} at ${kib(best.chunkSize)} chunks (${best.mbPerSecond.toFixed(0)} MB/s, ${best.vsNaive.toFixed(1)}× the naive regex)`,
+      );
     }
   }
   if (pipeline) {
@@ -138,11 +174,19 @@ function recommend(parser: ParserSuiteResult | undefined, pipeline: PipelineSuit
     const workers = Math.max(...pipeline.runs.map((r) => r.workers));
     flags.push(`--workers ${workers}`, `--zlib-threads ${2 * workers + 2}`);
   }
-  lines.push('', `Suggested: flowhose convert … ${flags.join(' ')}`, `(${cores} cores here; measure again on the host that runs the backfill.)`);
+  lines.push(
+    '',
+    `Suggested: flowhose convert … ${flags.join(' ')}`,
+    `(${cores} cores here; measure again on the host that runs the backfill.)`,
+  );
   return lines;
 }
 
-const list = (value: string | number) => String(value).split(',').map((v) => Number(v.trim())).filter((v) => Number.isFinite(v) && v > 0);
+const list = (value: string | number) =>
+  String(value)
+    .split(',')
+    .map((v) => Number(v.trim()))
+    .filter((v) => Number.isFinite(v) && v > 0);
 
 export async function main(argv: string[]): Promise<number> {
   const cores = availableParallelism();
@@ -150,11 +194,18 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('flowhose bench')
     .usage('$0 [options]: parser and pipeline benchmarks; writes bench-results.md and scaling.svg')
     .option('suite', { choices: ['all', 'parser', 'pipeline'] as const, default: 'all' as const })
-    .option('input', { type: 'string', describe: 'Benchmark your own Firehose objects (a directory) instead of a generated corpus' })
+    .option('input', {
+      type: 'string',
+      describe: 'Benchmark your own Firehose objects (a directory) instead of a generated corpus',
+    })
     .option('mb', { type: 'number', default: 200, describe: 'Corpus size, MB decompressed' })
     .option('objects', { type: 'number', default: 40, describe: 'Objects in the generated corpus' })
     .option('seed', { type: 'number', default: 1 })
-    .option('workers', { type: 'string', default: Array.from({ length: cores }, (_, i) => i + 1).join(','), describe: 'Worker counts to measure' })
+    .option('workers', {
+      type: 'string',
+      default: Array.from({ length: cores }, (_, i) => i + 1).join(','),
+      describe: 'Worker counts to measure',
+    })
     .option('levels', { type: 'string', default: '1,6', describe: 'gzip levels to measure' })
     .option('chunk-sizes', { type: 'string', default: '16384,65536,262144,1048576' })
     .option('time', { type: 'number', default: 2000, describe: 'tinybench time per parser task, ms' })

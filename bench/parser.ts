@@ -53,7 +53,9 @@ export async function runParserSuite(options: ParserSuiteOptions): Promise<Parse
       comparable.push(variant);
     }
   }
-  log(`  verified: ${comparable.map((v) => v.name).join(', ')} give byte-identical CSV (${reference.rows} records)`);
+  log(
+    `  verified: ${comparable.map((v) => v.name).join(', ')} give byte-identical CSV (${reference.rows} records)`,
+  );
   const bench = new Bench({ time: options.timeMs, iterations: 3, warmupIterations: 1, warmupTime: 0 });
   for (const variant of comparable) {
     for (const size of options.chunkSizes) {
@@ -67,7 +69,9 @@ export async function runParserSuite(options: ParserSuiteOptions): Promise<Parse
   for (const variant of comparable) {
     for (const size of options.chunkSizes) {
       const task = bench.getTask(`${variant.name} @ ${kib(size)}`);
-      const result = task?.result as { period?: number; latency?: { rme: number; samplesCount?: number; samples?: number[] } } | undefined;
+      const result = task?.result as
+        | { period?: number; latency?: { rme: number; samplesCount?: number; samples?: number[] } }
+        | undefined;
       const periodMs = result?.period ?? Number.NaN;
       rows.push({
         variant: variant.name,
@@ -87,7 +91,12 @@ export async function runParserSuite(options: ParserSuiteOptions): Promise<Parse
   return { rows, excluded, dataBytes: data.length, records: reference.rows };
 }
 
-function verify(variant: ParserVariant, data: Buffer, chunkSizes: number[], expected: Buffer): string | undefined {
+function verify(
+  variant: ParserVariant,
+  data: Buffer,
+  chunkSizes: number[],
+  expected: Buffer,
+): string | undefined {
   for (const size of chunkSizes) {
     let csv: Buffer;
     try {

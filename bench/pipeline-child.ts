@@ -14,7 +14,15 @@ import { run } from '../src/run.js';
 import { naiveRegex } from './variants.js';
 
 export type ChildJob =
-  | { mode: 'convert'; input: string; out: string; workers: number; level: number; chunkSize?: number; parser?: string }
+  | {
+      mode: 'convert';
+      input: string;
+      out: string;
+      workers: number;
+      level: number;
+      chunkSize?: number;
+      parser?: string;
+    }
   | { mode: 'gunzip'; files: string[] }
   | { mode: 'gunzip-gzip'; files: string[]; csvFiles: string[]; level: number }
   | { mode: 'naive'; files: string[]; level: number; out: string };
@@ -62,14 +70,22 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
   if (job.mode === 'gunzip' || job.mode === 'gunzip-gzip') {
     for (const file of job.files) {
       const c = counter();
-      await pipeline(createReadStream(file, { highWaterMark: 64 * 1024 }), createGunzip({ chunkSize: 64 * 1024 }), c.sink);
+      await pipeline(
+        createReadStream(file, { highWaterMark: 64 * 1024 }),
+        createGunzip({ chunkSize: 64 * 1024 }),
+        c.sink,
+      );
       decoded += c.bytes();
     }
   }
   if (job.mode === 'gunzip-gzip') {
     for (const file of job.csvFiles) {
       const c = counter();
-      await pipeline(createReadStream(file, { highWaterMark: 64 * 1024 }), createGzip({ level: job.level, chunkSize: 64 * 1024 }), c.sink);
+      await pipeline(
+        createReadStream(file, { highWaterMark: 64 * 1024 }),
+        createGzip({ level: job.level, chunkSize: 64 * 1024 }),
+        c.sink,
+      );
       out += c.bytes();
     }
   }
@@ -86,12 +102,19 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       const parser = naiveRegex.create((chunk) => transform.push(chunk));
       const c = counter();
       const target = createWriteStream(join(job.out, `${basename(file)}.csv.gz`));
-      await pipeline(createReadStream(file), createGunzip(), transform, createGzip({ level: job.level }), async function* (source) {
-        for await (const chunk of source) {
-          c.sink.write(chunk);
-          yield chunk;
-        }
-      }, target);
+      await pipeline(
+        createReadStream(file),
+        createGunzip(),
+        transform,
+        createGzip({ level: job.level }),
+        async function* (source) {
+          for await (const chunk of source) {
+            c.sink.write(chunk);
+            yield chunk;
+          }
+        },
+        target,
+      );
       out += c.bytes();
       rows += parser.rows;
     }

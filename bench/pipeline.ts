@@ -43,7 +43,10 @@ export interface PipelineSuiteResult {
 
 export function runChild(job: ChildJob, env: NodeJS.ProcessEnv = process.env): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, JSON.stringify(job)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, JSON.stringify(job)], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => {
@@ -69,7 +72,10 @@ export async function listFiles(dir: string): Promise<string[]> {
 }
 
 /** The libuv pool sized as bin/flowhose.cjs sizes it for convert. */
-const envFor = (workers: number) => ({ ...process.env, UV_THREADPOOL_SIZE: String(Math.max(4, 2 * workers + 2)) });
+const envFor = (workers: number) => ({
+  ...process.env,
+  UV_THREADPOOL_SIZE: String(Math.max(4, 2 * workers + 2)),
+});
 
 export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<PipelineSuiteResult> {
   const { log } = options;
@@ -82,7 +88,10 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
   const gunzip = await runChild({ mode: 'gunzip', files });
   const csvDir = join(options.scratch, 'csv');
   log('  producing the plain CSV that the gzip floor compresses');
-  await runChild({ mode: 'convert', input: options.corpus, out: csvDir, workers: maxWorkers, level: 0 }, envFor(maxWorkers));
+  await runChild(
+    { mode: 'convert', input: options.corpus, out: csvDir, workers: maxWorkers, level: 0 },
+    envFor(maxWorkers),
+  );
   const csvFiles = (await listFiles(csvDir)).filter((f) => f.endsWith('.csv'));
 
   const levels: LevelFloors[] = [];
@@ -96,7 +105,10 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
     for (const workers of options.workers) {
       log(`  convert --workers ${workers} --gzip-level ${level}`);
       const out = join(options.scratch, `out-${workers}-${level}`);
-      const result = await runChild({ mode: 'convert', input: options.corpus, out, workers, level }, envFor(workers));
+      const result = await runChild(
+        { mode: 'convert', input: options.corpus, out, workers, level },
+        envFor(workers),
+      );
       runs.push({ ...result, workers, level });
       await rm(out, { recursive: true, force: true });
     }
@@ -106,10 +118,19 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
 }
 
 /** The naive pipeline with the same parallelism: files dealt round-robin to N processes. */
-async function runNaive(files: string[], level: number, processes: number, out: string): Promise<ChildResult> {
+async function runNaive(
+  files: string[],
+  level: number,
+  processes: number,
+  out: string,
+): Promise<ChildResult> {
   const started = performance.now();
-  const shares = Array.from({ length: processes }, (_, i) => files.filter((_, k) => k % processes === i)).filter((s) => s.length > 0);
-  const results = await Promise.all(shares.map((share) => runChild({ mode: 'naive', files: share, level, out })));
+  const shares = Array.from({ length: processes }, (_, i) =>
+    files.filter((_, k) => k % processes === i),
+  ).filter((s) => s.length > 0);
+  const results = await Promise.all(
+    shares.map((share) => runChild({ mode: 'naive', files: share, level, out })),
+  );
   await rm(out, { recursive: true, force: true });
   return {
     wallS: (performance.now() - started) / 1000,
@@ -137,12 +158,17 @@ export function pipelineTables(result: PipelineSuiteResult, cores: number): stri
     const floors = result.levels.find((l) => l.level === run.level)!;
     const efficiency = floors.floor.cpuS / run.workers / run.wallS;
     const naiveRate = floors.naive.bytesDecoded / floors.naive.wallS;
-    const naiveCell = run.workers === floors.naive.processes ? f(run.bytesDecoded / run.wallS / naiveRate) : '';
+    const naiveCell =
+      run.workers === floors.naive.processes ? f(run.bytesDecoded / run.wallS / naiveRate) : '';
     lines.push(
       `| ${run.level} | ${run.workers} | ${f(run.wallS)} | ${f(run.cpuS)} | ${f(mb(run), 1)} | ${Math.round(run.rows / run.wallS).toLocaleString('en-US')} | ${f(run.maxRssMB, 0)} | ${f(run.bytesOut / 1e6, 1)} | ${f(run.cpuS / floors.floor.cpuS)} | ${f(efficiency * 100, 0)}% | ${naiveCell} |`,
     );
   }
-  lines.push('', '| gzip | floor: gunzip + gzip CPU s | floor wall on all cores (CPU ÷ cores) | naive pipeline wall s | naive CPU s | naive MB/s |', '| ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push(
+    '',
+    '| gzip | floor: gunzip + gzip CPU s | floor wall on all cores (CPU ÷ cores) | naive pipeline wall s | naive CPU s | naive MB/s |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
   for (const l of result.levels) {
     lines.push(
       `| ${l.level} | ${f(l.floor.cpuS)} | ${f(l.floor.cpuS / cores)} | ${f(l.naive.wallS)} (${l.naive.processes} processes) | ${f(l.naive.cpuS)} | ${f(mb(l.naive), 1)} |`,

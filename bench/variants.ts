@@ -56,7 +56,8 @@ export const naiveRegex: ParserVariant = {
 /** The best a regex can do: latin1 strings, a bounded carry, no per-row Date, one join per chunk. */
 export const tunedRegex: ParserVariant = {
   name: 'tuned regex',
-  describe: 'latin1 strings, bounded carry, escape-free message class, cached ISO seconds, one join per chunk',
+  describe:
+    'latin1 strings, bounded carry, escape-free message class, cached ISO seconds, one join per chunk',
   create(onData) {
     let carry = '';
     let rows = 0;
@@ -120,13 +121,26 @@ function converterVariant(name: string, describe: string, payloadParser: 'scanne
   };
 }
 
-export const jsonParse = converterVariant('JSON.parse', 'the core framer, JSON.parse per payload, the core CSV encoder (--parser json)', 'json');
-export const scanner = converterVariant('core scanner', 'the byte-level scanner of the core (--parser scanner, the default)', 'scanner');
+export const jsonParse = converterVariant(
+  'JSON.parse',
+  'the core framer, JSON.parse per payload, the core CSV encoder (--parser json)',
+  'json',
+);
+export const scanner = converterVariant(
+  'core scanner',
+  'the byte-level scanner of the core (--parser scanner, the default)',
+  'scanner',
+);
 
 export const VARIANTS: readonly ParserVariant[] = [naiveRegex, tunedRegex, jsonParse, scanner];
 
 /** Runs a variant over `data` in `chunkSize` pieces; returns the CSV bytes and row count. */
-export function runVariant(variant: ParserVariant, data: Buffer, chunkSize: number, keep: boolean): { bytes: number; rows: number; csv?: Buffer } {
+export function runVariant(
+  variant: ParserVariant,
+  data: Buffer,
+  chunkSize: number,
+  keep: boolean,
+): { bytes: number; rows: number; csv?: Buffer } {
   const kept: Buffer[] = [];
   let bytes = 0;
   const parser = variant.create((chunk) => {

@@ -219,7 +219,10 @@ export function classify(error: unknown, signal?: AbortSignal): TaskError {
   if (signal?.aborted || e?.name === 'AbortError')
     return { code: 'INTERRUPTED', message: 'stopped before it finished; nothing was written' };
   if (e?.code === 'Z_BUF_ERROR')
-    return { code: 'TRUNCATED', message: 'gzip data ends early: the object is truncated (or ends in a stray byte)' };
+    return {
+      code: 'TRUNCATED',
+      message: 'gzip data ends early: the object is truncated (or ends in a stray byte)',
+    };
   if (e?.code === 'Z_DATA_ERROR') return { code: 'BAD_GZIP', message: `corrupt gzip data: ${e.message}` };
   if (e?.$metadata) {
     const status = e.$metadata.httpStatusCode;

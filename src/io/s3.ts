@@ -8,9 +8,8 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ObjectSink } from './sink.js';
-
 import type { S3Location, S3Settings } from './s3-url.js';
+import type { ObjectSink } from './sink.js';
 
 const clients = new Map<string, S3Client>();
 
