@@ -104,6 +104,11 @@ export async function main(argv: string[]): Promise<number> {
             default: defaultWorkers(),
             describe: 'Worker threads',
           })
+          .option('worker-heap-mb', {
+            type: 'number',
+            default: 1024,
+            describe: 'Heap cap per worker; an object that needs more fails alone',
+          })
           .option('log-format', {
             type: 'string',
             describe:
@@ -223,6 +228,7 @@ export async function main(argv: string[]): Promise<number> {
           inputs: (args.inputs ?? []).map((input) => (input === STDIN_ARG ? '-' : String(input))),
           to: args.to,
           workers: args.workers,
+          workerHeapMb: args.workerHeapMb,
           logFormat: args.logFormat,
           gzipLevel: args.gzipLevel,
           gzip: args.gzip,
@@ -259,6 +265,11 @@ export async function main(argv: string[]): Promise<number> {
           .option('objects', { type: 'number', default: 10, describe: 'Number of objects' })
           .option('mb', { type: 'number', default: 20, describe: 'Total decompressed size in MB' })
           .option('seed', { type: 'number', default: 1, describe: 'Random seed' })
+          .option('worker-heap-mb', {
+            type: 'number',
+            default: 1024,
+            describe: 'Heap cap per worker; an object that needs more fails alone',
+          })
           .option('log-format', {
             type: 'string',
             describe: 'Record format (default: the 14 version-2 fields)',

@@ -11,6 +11,8 @@ export interface Config {
   /** A directory, or `-` for standard output. */
   to: string;
   workers: number;
+  /** Heap cap per worker thread, MB: an object that needs more fails alone (WORKER_CRASHED). */
+  workerHeapMb: number;
   logFormat?: string;
   gzipLevel: number;
   chunkSize: number;
@@ -40,6 +42,7 @@ export interface RawConvertOptions {
   inputs: string[];
   to?: string;
   workers?: number;
+  workerHeapMb?: number;
   logFormat?: string;
   gzipLevel?: number;
   gzip?: boolean;
@@ -130,6 +133,10 @@ export function createConfig(raw: RawConvertOptions): Config {
   const graceSeconds = raw.grace ?? 30;
   if (!(graceSeconds >= 0))
     throw new UsageError(`--grace must be a number of seconds >= 0, got ${raw.grace}`);
+  const workerHeapMb = raw.workerHeapMb ?? 1024;
+  if (!Number.isInteger(workerHeapMb) || workerHeapMb < 8 || workerHeapMb > 65536) {
+    throw new UsageError(`--worker-heap-mb must be a whole number from 8 to 65536, got ${raw.workerHeapMb}`);
+  }
   const payloadParser = (raw.parser ?? 'scanner') as PayloadParser;
   if (!PAYLOAD_PARSERS.includes(payloadParser)) {
     throw new UsageError(`--parser must be one of ${PAYLOAD_PARSERS.join(', ')}, got "${raw.parser}"`);
@@ -143,6 +150,7 @@ export function createConfig(raw: RawConvertOptions): Config {
     inputs: raw.inputs,
     to,
     workers,
+    workerHeapMb,
     logFormat: raw.logFormat,
     gzipLevel,
     chunkSize,

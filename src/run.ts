@@ -82,7 +82,7 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
   env.stop?.addEventListener('abort', onStop, { once: true });
   env.cancel?.addEventListener('abort', onCancel, { once: true });
   const progress = createProgress(env.stderr, config.quiet);
-  const pool = createPool(config.workers);
+  const pool = createPool(config.workers, config.workerHeapMb);
   const seen = inputs.length > 1 && !config.to.startsWith('s3://') ? new Set<string>() : undefined;
   try {
     const planned = countListed(
@@ -153,6 +153,9 @@ async function convertPlanned(
   } catch (error) {
     // The worker died (out of memory, a crash): this object fails; Piscina replaces the worker.
     const message = error instanceof Error ? error.message : String(error);
+    await createAdapters(options.s3)
+      .cleanUpAfterCrash(dest)
+      .catch(() => {});
     return failed(
       source,
       dest.kind === 'file' ? dest.path : `s3://${dest.kind === 's3' ? `${dest.bucket}/${dest.key}` : ''}`,

@@ -1,7 +1,7 @@
 import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { DestRef, SourceRef } from '../task.js';
-import { openLocalSink, openLocalSource } from './local.js';
+import { openLocalSink, openLocalSource, tempPathFor } from './local.js';
 import type { S3Settings } from './s3-url.js';
 import type { ObjectSink } from './sink.js';
 import { openStdoutSink } from './stdio.js';
@@ -34,6 +34,8 @@ export interface IoAdapters {
   openSink(ref: DestRef, source: string, version: SourceVersion | undefined): Promise<ObjectSink>;
   openRejectsSink(ref: DestRef, source: string): (() => Promise<ObjectSink>) | undefined;
   removeRejects(ref: DestRef): Promise<void>;
+  /** After a worker died mid-object: remove its temporary files or abort its uploads. */
+  cleanUpAfterCrash(ref: DestRef): Promise<void>;
 }
 
 const fileVersion = (size: number, mtimeMs: number): SourceVersion => ({
@@ -131,6 +133,21 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
         const { openS3Sink, client } = await connect();
         return openS3Sink(client, s3!, ref.bucket, ref.rejectsKey, 'application/x-ndjson', metadata);
       };
+    },
+
+    async cleanUpAfterCrash(ref) {
+      if (ref.kind === 'file') {
+        await Promise.all([
+          rm(tempPathFor(ref.path), { force: true }),
+          rm(tempPathFor(ref.rejectsPath), { force: true }),
+        ]);
+      } else if (ref.kind === 's3') {
+        const { abortOpenUploads, client } = await connect();
+        await Promise.allSettled([
+          abortOpenUploads(client, ref.bucket, ref.key),
+          abortOpenUploads(client, ref.bucket, ref.rejectsKey),
+        ]);
+      }
     },
 
     async removeRejects(ref) {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -17,8 +16,8 @@ export function openLocalSource(path: string, chunkSize: number): Readable {
  */
 export async function openLocalSink(path: string, mtimeMs?: number): Promise<ObjectSink> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const stream = createWriteStream(temp, { flags: 'wx' });
+  const temp = tempPathFor(path);
+  const stream = createWriteStream(temp);
   return {
     stream,
     async commit() {
@@ -34,7 +33,16 @@ export async function openLocalSink(path: string, mtimeMs?: number): Promise<Obj
   };
 }
 
+/**
+ * The temporary name is fixed per output, not random: when a worker dies mid-write, the main
+ * thread knows which file to remove, and a leftover from a killed process is simply overwritten
+ * by the next run (two tasks of one run never share an output).
+ */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.flowhose-tmp`);
+}
+
 /** Whether an fs error came from a temporary file of ours (a write) or from elsewhere (a read). */
 export function isTempPath(path: unknown): boolean {
-  return typeof path === 'string' && basename(path).startsWith('.') && path.endsWith('.tmp');
+  return typeof path === 'string' && basename(path).startsWith('.') && path.endsWith('.flowhose-tmp');
 }

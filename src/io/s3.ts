@@ -135,6 +135,24 @@ export function openS3Sink(
   };
 }
 
+/**
+ * Aborts the multipart uploads left open at a key (a worker that died mid-upload could not).
+ * Best effort: some S3-compatible stores do not implement ListMultipartUploads.
+ */
+export async function abortOpenUploads(client: S3Client, bucket: string, key: string): Promise<number> {
+  const { ListMultipartUploadsCommand, AbortMultipartUploadCommand } = await import('@aws-sdk/client-s3');
+  const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+  let aborted = 0;
+  for (const upload of listed.Uploads ?? []) {
+    if (upload.Key !== key || !upload.UploadId) continue;
+    await client.send(
+      new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }),
+    );
+    aborted++;
+  }
+  return aborted;
+}
+
 export async function deleteObject(client: S3Client, bucket: string, key: string): Promise<void> {
   await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
