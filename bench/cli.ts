@@ -4,13 +4,14 @@
  * chart, and ends with the settings it recommends for this host.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import yargs from 'yargs';
 import { generatePayloads } from '../src/gen/corpus.js';
 import { writeCorpus } from '../src/gen/write-corpus.js';
 import { scalingChart } from './chart.js';
+import { machineLine } from './machine.js';
 import { kib, type ParserSuiteResult, parserTable, runParserSuite } from './parser.js';
 import { listFiles, type PipelineSuiteResult, pipelineTables, runPipelineSuite } from './pipeline.js';
 
@@ -26,11 +27,6 @@ export interface BenchArgs {
   time: number;
   out: string;
   quiet?: boolean;
-}
-
-export function machineLine(): string {
-  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  return `${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
 }
 
 /** The decompressed bytes the parser suite reads: the user's objects, or a generated corpus. */

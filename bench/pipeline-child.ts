@@ -34,6 +34,9 @@ export interface ChildResult {
   rows: number;
   bytesDecoded: number;
   bytesOut: number;
+  /** Main-thread busy time (event-loop utilisation × wall): what dispatch costs, per run. */
+  mainBusyS?: number;
+  objects?: number;
 }
 
 function counter() {
@@ -48,6 +51,7 @@ function counter() {
 }
 
 async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' | 'maxRssMB'>> {
+  const elu = performance.eventLoopUtilization();
   if (job.mode === 'convert') {
     const devNull = new Writable({ write: (_c, _e, cb) => cb() });
     const config = createConfig({
@@ -62,7 +66,14 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
     });
     const summary = await run(config, { stderr: devNull, stdout: devNull });
     if (summary.failed > 0) throw new Error(`${summary.failed} objects failed`);
-    return { rows: summary.rows, bytesDecoded: summary.bytesDecoded, bytesOut: summary.bytesOut };
+    const busy = performance.eventLoopUtilization(elu);
+    return {
+      rows: summary.rows,
+      bytesDecoded: summary.bytesDecoded,
+      bytesOut: summary.bytesOut,
+      mainBusyS: busy.active / 1000,
+      objects: summary.ok,
+    };
   }
   let decoded = 0;
   let out = 0;
