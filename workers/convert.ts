@@ -5,13 +5,25 @@
  * pipeline, so uploads are aborted properly instead of the thread being killed mid-upload.
  */
 import { convertObject } from '../src/convert-object.js';
-import { CANCELLED, type ConvertTask, describeDest, describeSource, STOPPING, type TaskResult } from '../src/task.js';
+import {
+  CANCELLED,
+  type ConvertTask,
+  describeDest,
+  describeSource,
+  STOPPING,
+  type TaskResult,
+} from '../src/task.js';
 
 export default async function convert(task: ConvertTask): Promise<TaskResult> {
   const control = task.control ? new Int32Array(task.control) : undefined;
   if (control && Atomics.load(control, 0) >= STOPPING) {
     const zero = { rows: 0, rejected: 0, control: 0, bytesIn: 0, bytesDecoded: 0, bytesOut: 0 };
-    return { source: describeSource(task.source), dest: describeDest(task.dest), status: 'not-started', ...zero };
+    return {
+      source: describeSource(task.source),
+      dest: describeDest(task.dest),
+      status: 'not-started',
+      ...zero,
+    };
   }
   if (!control) return convertObject(task);
   const cancel = new AbortController();

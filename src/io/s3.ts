@@ -1,5 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -131,6 +132,19 @@ export function openS3Sink(
       body.destroy();
       await upload.abort().catch(() => {});
       await done.catch(() => {});
+      // Upload#abort() only signals: lib-storage sends AbortMultipartUpload later, in the
+      // background, once in-flight requests settle, and a process that exits first leaves the
+      // upload open. So wait for the create, then send the abort ourselves and wait for it.
+      const internal = upload as unknown as {
+        createMultiPartPromise?: Promise<unknown>;
+        abortMultipartUploadCommand?: AbortMultipartUploadCommand | null;
+      };
+      await internal.createMultiPartPromise?.catch(() => {});
+      const command = internal.abortMultipartUploadCommand;
+      if (command) {
+        internal.abortMultipartUploadCommand = null;
+        await client.send(command).catch(() => {}); // NoSuchUpload if lib-storage got there first
+      }
     },
   };
 }

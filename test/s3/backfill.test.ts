@@ -96,7 +96,7 @@ interface Run {
 interface Running {
   child: ChildProcess;
   done: Promise<Run>;
-  /** Resolves once stderr contains `text`. */
+  /** Resolves once stderr contains `text`; rejects if the process exits without printing it. */
   stderrIncludes(text: string): Promise<void>;
 }
 
@@ -109,7 +109,7 @@ function start(args: string[]): Running {
   });
   const out: Buffer[] = [];
   let stderr = '';
-  const stderrWaiters: Array<{ text: string; resolve: () => void }> = [];
+  const stderrWaiters: Array<{ text: string; resolve: () => void; reject: (error: Error) => void }> = [];
   child.stdout!.on('data', (b: Buffer) => out.push(b));
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (s: string) => {
@@ -123,15 +123,22 @@ function start(args: string[]): Running {
   });
   const done = new Promise<Run>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr }),
-    );
+    child.on('close', (code, signal) => {
+      for (const waiter of stderrWaiters.splice(0)) {
+        waiter.reject(
+          new Error(`flowhose exited (${signal ?? code}) without printing "${waiter.text}":\n${stderr}`),
+        );
+      }
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr });
+    });
   });
   return {
     child,
     done,
     stderrIncludes: (text) =>
-      stderr.includes(text) ? Promise.resolve() : new Promise((resolve) => stderrWaiters.push({ text, resolve })),
+      stderr.includes(text)
+        ? Promise.resolve()
+        : new Promise((resolve, reject) => stderrWaiters.push({ text, resolve, reject })),
   };
 }
 
@@ -171,7 +178,11 @@ const byStatus = (lines: ManifestLine[], status: ManifestLine['status']) =>
     .sort();
 
 /** Runs `fn` over `items` with at most `limit` calls in flight. */
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);
@@ -180,7 +191,9 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
 }
 
 async function putObjects(entries: ReadonlyArray<readonly [string, Buffer]>, bucket = SRC): Promise<void> {
-  await mapLimit(entries, 32, ([Key, Body]) => s3.client.send(new PutObjectCommand({ Bucket: bucket, Key, Body })));
+  await mapLimit(entries, 32, ([Key, Body]) =>
+    s3.client.send(new PutObjectCommand({ Bucket: bucket, Key, Body })),
+  );
 }
 
 async function listKeys(bucket: string, prefix: string): Promise<string[]> {
@@ -209,10 +222,14 @@ async function expectComplete(key: string, body: Body, gzip = true): Promise<voi
 const writesTo = (bucket: string, since: number, prefix = '') =>
   s3.requests
     .slice(since)
-    .filter((r) => r.bucket === bucket && r.key.startsWith(prefix) && ['PUT', 'POST', 'DELETE'].includes(r.method));
+    .filter(
+      (r) => r.bucket === bucket && r.key.startsWith(prefix) && ['PUT', 'POST', 'DELETE'].includes(r.method),
+    );
 
 const describeRequests = (requests: S3Request[]) =>
-  requests.map((r) => `${r.method} ${r.path}?${r.query} → ${r.status ?? (r.aborted ? 'connection closed' : 'pending')}`);
+  requests.map(
+    (r) => `${r.method} ${r.path}?${r.query} → ${r.status ?? (r.aborted ? 'connection closed' : 'pending')}`,
+  );
 
 async function writeLocal(dir: string, entries: ReadonlyArray<readonly [string, Buffer]>): Promise<void> {
   for (const [relative, bytes] of entries) {
@@ -227,28 +244,40 @@ async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
     .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1).split('\\').join('/'))
+    .map((e) =>
+      join(e.parentPath, e.name)
+        .slice(dir.length + 1)
+        .split('\\')
+        .join('/'),
+    )
     .sort();
 }
 
 // ── tests ────────────────────────────────────────────────────────────────────────────────────────────────────
 
 describe('convert s3://… (backfill against s3rver)', () => {
-  it('converts every object of a prefix listed across pages (1,005 objects, --workers 2)', { timeout: 150_000 }, async () => {
+  it('converts every object of a prefix listed across pages (1,005 objects, --workers 2)', {
+    timeout: 150_000,
+  }, async () => {
     const keys = Array.from({ length: 1005 }, (_, i) => `pages/in/${String(i).padStart(4, '0')}`);
     await putObjects(keys.map((key, i) => [key, TINY[i % TINY.length]!.bytes] as const));
-    const since = s3.requests.length;
+    const since = await s3.mark();
 
     const run = await convertRun(`s3://${SRC}/pages/in/`, `s3://${DST}/pages/out/`, ['--workers', '2']);
 
     expect(run.stderr).toContain('objects 1,005 ok, 0 failed');
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(run.manifest).toHaveLength(1005);
     expect(byStatus(run.manifest, 'ok')).toEqual(keys.map((k) => `s3://${SRC}/${k}`));
-    const listings = s3.requests.slice(since).filter((r) => r.method === 'GET' && r.params.get('list-type') === '2');
+    const listings = s3.requests
+      .slice(since)
+      .filter((r) => r.method === 'GET' && r.params.get('list-type') === '2');
     expect(listings.filter((r) => r.bucket === SRC).length).toBeGreaterThanOrEqual(2); // two pages at least
-    expect(await listKeys(DST, 'pages/out/')).toEqual(keys.map((k) => `${k.replace('/in/', '/out/')}.csv.gz`));
-    for (const i of [0, 999, 1000, 1004]) await expectComplete(`pages/out/${String(i).padStart(4, '0')}.csv.gz`, TINY[i % 4]!);
+    expect(await listKeys(DST, 'pages/out/')).toEqual(
+      keys.map((k) => `${k.replace('/in/', '/out/')}.csv.gz`),
+    );
+    for (const i of [0, 999, 1000, 1004])
+      await expectComplete(`pages/out/${String(i).padStart(4, '0')}.csv.gz`, TINY[i % 4]!);
   });
 
   describe('the same objects in S3 and in a local directory', () => {
@@ -270,15 +299,17 @@ describe('convert s3://… (backfill against s3rver)', () => {
       await writeLocal(localIn, entries);
       localOut = await freshDir('same-local-out');
       const local = await convertRun(localIn, localOut, ['--gzip-level', '4', '--workers', '2']);
-      expect(local.code).toBe(0);
+      expect(local.code, local.stderr).toBe(0);
     });
 
     const outputName = (r: string) => `${r.replace(/\.gz$/, '')}.csv.gz`;
 
     it('prefix → prefix gives byte-identical .csv.gz to the local conversion, keys mirrored, metadata recorded', async () => {
       const run = await convertRun(`s3://${SRC}/same/in/`, `s3://${DST}/same/out/`, ['--gzip-level', '4']);
-      expect(run.code).toBe(0);
-      expect(await listKeys(DST, 'same/out/')).toEqual(relative.map((r) => `same/out/${outputName(r)}`).sort());
+      expect(run.code, run.stderr).toBe(0);
+      expect(await listKeys(DST, 'same/out/')).toEqual(
+        relative.map((r) => `same/out/${outputName(r)}`).sort(),
+      );
       for (const [i, r] of relative.entries()) {
         const key = `same/out/${outputName(r)}`;
         const remote = await getBytes(DST, key);
@@ -299,7 +330,7 @@ describe('convert s3://… (backfill against s3rver)', () => {
     it('S3 → local directory gives the same files as local → local', async () => {
       const out = await freshDir('s3-to-local');
       const run = await convertRun(`s3://${SRC}/same/in/`, out, ['--gzip-level', '4']);
-      expect(run.code).toBe(0);
+      expect(run.code, run.stderr).toBe(0);
       expect(await listFiles(out)).toEqual(relative.map(outputName).sort());
       for (const r of relative) {
         const remote = await readFile(join(out, outputName(r)));
@@ -309,11 +340,15 @@ describe('convert s3://… (backfill against s3rver)', () => {
 
     it('local directory → S3 gives the same objects, with the local path recorded as the source', async () => {
       const run = await convertRun(localIn, `s3://${DST}/from-local/`, ['--gzip-level', '4']);
-      expect(run.code).toBe(0);
-      expect(await listKeys(DST, 'from-local/')).toEqual(relative.map((r) => `from-local/${outputName(r)}`).sort());
+      expect(run.code, run.stderr).toBe(0);
+      expect(await listKeys(DST, 'from-local/')).toEqual(
+        relative.map((r) => `from-local/${outputName(r)}`).sort(),
+      );
       for (const r of relative) {
         const key = `from-local/${outputName(r)}`;
-        expect((await getBytes(DST, key)).equals(await readFile(join(localOut, outputName(r)))), key).toBe(true);
+        expect((await getBytes(DST, key)).equals(await readFile(join(localOut, outputName(r)))), key).toBe(
+          true,
+        );
         const head = await s3.client.send(new HeadObjectCommand({ Bucket: DST, Key: key }));
         expect(head.Metadata?.['flowhose-source']).toBe(encodeURIComponent(join(localIn, r)));
         expect(head.Metadata?.['flowhose-source-etag']).toMatch(/^\d+-\d+$/);
@@ -328,13 +363,13 @@ describe('convert s3://… (backfill against s3rver)', () => {
     const sources = keys.map((k) => `s3://${SRC}/${k}`);
 
     const first = await convertRun(...args);
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     expect(byStatus(first.manifest, 'ok')).toEqual(sources);
 
-    let since = s3.requests.length;
+    let since = await s3.mark();
     const second = await convertRun(...args);
     await s3.syncRequests();
-    expect(second.code).toBe(0);
+    expect(second.code, second.stderr).toBe(0);
     expect(byStatus(second.manifest, 'skipped')).toEqual(sources);
     expect(second.manifest).toHaveLength(5);
     expect(second.stderr).toContain('objects 0 ok, 0 failed, 5 skipped');
@@ -342,10 +377,10 @@ describe('convert s3://… (backfill against s3rver)', () => {
 
     // A new version of one source (different content, so a different ETag).
     await putObjects([[keys[2]!, TINY[3]!.bytes]]);
-    since = s3.requests.length;
+    since = await s3.mark();
     const third = await convertRun(...args);
     await s3.syncRequests();
-    expect(third.code).toBe(0);
+    expect(third.code, third.stderr).toBe(0);
     expect(byStatus(third.manifest, 'ok')).toEqual([sources[2]]);
     expect(byStatus(third.manifest, 'skipped')).toEqual(sources.filter((_, i) => i !== 2));
     // (A DELETE of k2's stale rejects object may go with it: that is not an output.)
@@ -354,7 +389,7 @@ describe('convert s3://… (backfill against s3rver)', () => {
     await expectComplete('resume/out/k2.csv.gz', TINY[3]!);
 
     const fourth = await convertRun(...args, ['--overwrite']);
-    expect(fourth.code).toBe(0);
+    expect(fourth.code, fourth.stderr).toBe(0);
     expect(byStatus(fourth.manifest, 'ok')).toEqual(sources);
   });
 
@@ -367,12 +402,21 @@ describe('convert s3://… (backfill against s3rver)', () => {
       ['corrupt/in/zz-good-2', TINY[2]!.bytes],
     ]);
     const run = await convertRun(`s3://${SRC}/corrupt/in/`, `s3://${DST}/corrupt/out/`, ['--workers', '2']);
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/failed: s3:\/\/src\/corrupt\/in\/random: [A-Z_]+: /);
     expect(run.stderr).toMatch(/failed: s3:\/\/src\/corrupt\/in\/truncated: TRUNCATED: /);
-    expect(byStatus(run.manifest, 'failed')).toEqual([`s3://${SRC}/corrupt/in/random`, `s3://${SRC}/corrupt/in/truncated`]);
-    expect(byStatus(run.manifest, 'ok')).toEqual([`s3://${SRC}/corrupt/in/good-1`, `s3://${SRC}/corrupt/in/zz-good-2`]);
-    expect(await listKeys(DST, 'corrupt/out/')).toEqual(['corrupt/out/good-1.csv.gz', 'corrupt/out/zz-good-2.csv.gz']);
+    expect(byStatus(run.manifest, 'failed')).toEqual([
+      `s3://${SRC}/corrupt/in/random`,
+      `s3://${SRC}/corrupt/in/truncated`,
+    ]);
+    expect(byStatus(run.manifest, 'ok')).toEqual([
+      `s3://${SRC}/corrupt/in/good-1`,
+      `s3://${SRC}/corrupt/in/zz-good-2`,
+    ]);
+    expect(await listKeys(DST, 'corrupt/out/')).toEqual([
+      'corrupt/out/good-1.csv.gz',
+      'corrupt/out/zz-good-2.csv.gz',
+    ]);
     await expectComplete('corrupt/out/good-1.csv.gz', TINY[0]!);
     await expectComplete('corrupt/out/zz-good-2.csv.gz', TINY[2]!);
   });
@@ -384,12 +428,16 @@ describe('convert s3://… (backfill against s3rver)', () => {
       ['errp/in/2020/format-conversion-failed/bad2', TINY[2]!.bytes],
     ]);
     const plain = await convertRun(`s3://${SRC}/errp/in/`, `s3://${DST}/errp/plain/`);
-    expect(plain.code).toBe(0);
-    expect(plain.stderr).toMatch(/left out 2 objects under Firehose error prefixes.*--convert-error-prefixes/);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).toMatch(
+      /left out 2 objects under Firehose error prefixes.*--convert-error-prefixes/,
+    );
     expect(await listKeys(DST, 'errp/plain/')).toEqual(['errp/plain/2020/02/01/obj.csv.gz']);
 
-    const all = await convertRun(`s3://${SRC}/errp/in/`, `s3://${DST}/errp/all/`, ['--convert-error-prefixes']);
-    expect(all.code).toBe(0);
+    const all = await convertRun(`s3://${SRC}/errp/in/`, `s3://${DST}/errp/all/`, [
+      '--convert-error-prefixes',
+    ]);
+    expect(all.code, all.stderr).toBe(0);
     expect(all.stderr).not.toContain('error prefixes (');
     expect(await listKeys(DST, 'errp/all/')).toEqual([
       'errp/all/2020/02/01/obj.csv.gz',
@@ -403,19 +451,31 @@ describe('convert s3://… (backfill against s3rver)', () => {
     const relative = ['2020/01/a', '2020/01/b.gz', '2020/02/c', '2021/01/d', 'logs/e.txt'];
     await putObjects(relative.map((r, i) => [`sel/in/${r}`, TINY[i % 4]!.bytes] as const));
     const input = `s3://${SRC}/sel/in/`;
-    const converted = (lines: ManifestLine[]) => byStatus(lines, 'ok').map((s) => s.slice(`s3://${SRC}/sel/in/`.length));
+    const converted = (lines: ManifestLine[]) =>
+      byStatus(lines, 'ok').map((s) => s.slice(`s3://${SRC}/sel/in/`.length));
 
-    const globs = await convertRun(input, `s3://${DST}/sel/globs/`, ['--include', '2020/*', '--exclude', '*.gz']);
-    expect(globs.code).toBe(0);
+    const globs = await convertRun(input, `s3://${DST}/sel/globs/`, [
+      '--include',
+      '2020/*',
+      '--exclude',
+      '*.gz',
+    ]);
+    expect(globs.code, globs.stderr).toBe(0);
     expect(converted(globs.manifest)).toEqual(['2020/01/a', '2020/02/c']);
-    expect(await listKeys(DST, 'sel/globs/')).toEqual(['sel/globs/2020/01/a.csv.gz', 'sel/globs/2020/02/c.csv.gz']);
+    expect(await listKeys(DST, 'sel/globs/')).toEqual([
+      'sel/globs/2020/01/a.csv.gz',
+      'sel/globs/2020/02/c.csv.gz',
+    ]);
 
     const after = await convertRun(input, `s3://${DST}/sel/after/`, ['--start-after', '2020/02/c']);
-    expect(after.code).toBe(0);
+    expect(after.code, after.stderr).toBe(0);
     expect(converted(after.manifest)).toEqual(['2021/01/d', 'logs/e.txt']);
 
-    const afterFull = await convertRun(input, `s3://${DST}/sel/after-full/`, ['--start-after', 'sel/in/2020/01/b.gz']);
-    expect(afterFull.code).toBe(0);
+    const afterFull = await convertRun(input, `s3://${DST}/sel/after-full/`, [
+      '--start-after',
+      'sel/in/2020/01/b.gz',
+    ]);
+    expect(afterFull.code, afterFull.stderr).toBe(0);
     expect(converted(afterFull.manifest)).toEqual(['2020/02/c', '2021/01/d', 'logs/e.txt']);
     expect(await listKeys(DST, 'sel/after-full/')).toEqual([
       'sel/after-full/2020/02/c.csv.gz',
@@ -432,51 +492,61 @@ describe('convert s3://… (backfill against s3rver)', () => {
       runs.push(await convertRun(`s3://${SRC}/shard/in/`, `s3://${DST}/shard/out/`, ['--shard', shard]));
     }
     for (const run of runs) {
-      expect(run.code).toBe(0);
+      expect(run.code, run.stderr).toBe(0);
       expect(run.manifest.every((l) => l.status === 'ok')).toBe(true);
     }
     const union = runs.flatMap((r) => r.manifest.map((l) => l.source));
     expect(union.length).toBe(keys.length); // no key twice
     expect([...union].sort()).toEqual(keys.map((k) => `s3://${SRC}/${k}`));
-    expect(await listKeys(DST, 'shard/out/')).toEqual(keys.map((k) => `${k.replace('/in/', '/out/')}.csv.gz`));
+    expect(await listKeys(DST, 'shard/out/')).toEqual(
+      keys.map((k) => `${k.replace('/in/', '/out/')}.csv.gz`),
+    );
   });
 
   it('--dry-run writes nothing and prints one line per object', async () => {
     const keys = ['a', 'b', 'c/d', 'e'].map((k) => `dry/in/${k}`);
     await putObjects(keys.map((k, i) => [k, TINY[i]!.bytes] as const));
-    const dryRun = () => flowhose(['convert', `s3://${SRC}/dry/in/`, '--to', `s3://${DST}/dry/out/`, '--dry-run']);
+    const dryRun = () =>
+      flowhose(['convert', `s3://${SRC}/dry/in/`, '--to', `s3://${DST}/dry/out/`, '--dry-run']);
     const writes = (since: number) =>
       describeRequests(s3.requests.slice(since).filter((r) => ['PUT', 'POST', 'DELETE'].includes(r.method)));
 
-    let since = s3.requests.length;
+    let since = await s3.mark();
     const fresh = await dryRun();
     await s3.syncRequests();
-    expect(fresh.code).toBe(0);
+    expect(fresh.code, fresh.stderr).toBe(0);
     expect(writes(since)).toEqual([]);
     expect(await listKeys(DST, 'dry/out/')).toEqual([]);
-    expect(fresh.stdout.trimEnd().split('\n')).toEqual(
+    // Objects are looked at concurrently: lines come in any order.
+    expect(fresh.stdout.trimEnd().split('\n').sort()).toEqual(
       ['a', 'b', 'c/d', 'e'].map((k) =>
-        expect.stringMatching(new RegExp(`^convert s3://${SRC}/dry/in/${k} -> s3://${DST}/dry/out/${k}\\.csv\\.gz`)),
+        expect.stringMatching(
+          new RegExp(`^convert s3://${SRC}/dry/in/${k} -> s3://${DST}/dry/out/${k}\\.csv\\.gz`),
+        ),
       ),
     );
     expect(fresh.stderr).toMatch(/dry run: 4 objects .* 0 are up to date; nothing was written/);
 
     // One output up to date, so the next dry run has one of each verdict.
     const once = await convertRun(`s3://${SRC}/dry/in/`, `s3://${DST}/dry/out/`, ['--include', 'b']);
-    expect(once.code).toBe(0);
-    since = s3.requests.length;
+    expect(once.code, once.stderr).toBe(0);
+    since = await s3.mark();
 
     const run = await dryRun();
     await s3.syncRequests();
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(writes(since)).toEqual([]);
     expect(await listKeys(DST, 'dry/out/')).toEqual(['dry/out/b.csv.gz']);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(4);
     expect(lines.filter((l) => l.startsWith('convert ')).sort()).toEqual(
-      ['a', 'c/d', 'e'].map((k) => expect.stringContaining(`s3://${SRC}/dry/in/${k} -> s3://${DST}/dry/out/${k}.csv.gz`)),
+      ['a', 'c/d', 'e'].map((k) =>
+        expect.stringContaining(`s3://${SRC}/dry/in/${k} -> s3://${DST}/dry/out/${k}.csv.gz`),
+      ),
     );
-    expect(lines.filter((l) => l.startsWith('skip '))).toEqual([expect.stringContaining(`s3://${SRC}/dry/in/b`)]);
+    expect(lines.filter((l) => l.startsWith('skip '))).toEqual([
+      expect.stringContaining(`s3://${SRC}/dry/in/b`),
+    ]);
     expect(run.stderr).toMatch(/dry run: 3 objects .* 1 are up to date; nothing was written/);
   });
 
@@ -485,21 +555,35 @@ describe('convert s3://… (backfill against s3rver)', () => {
     const body = makeBody({ seed: 31, targetBytes: 200_000, eventsMax: 300 });
     const keys = Array.from({ length: count }, (_, i) => `outage/in/${String(i).padStart(3, '0')}`);
     await putObjects(keys.map((k) => [k, body.bytes] as const));
-    const since = s3.requests.length;
+    const since = await s3.mark();
     const manifest = join(await freshDir('outage'), 'manifest.jsonl');
     const args = ['convert', `s3://${SRC}/outage/in/`, '--to', `s3://${DST}/outage/out/`, '--quiet'];
 
-    const running = start([...args, '--manifest', manifest, '--workers', '2', '--retries', '0', '--max-attempts', '1']);
+    const running = start([
+      ...args,
+      '--manifest',
+      manifest,
+      '--workers',
+      '2',
+      '--retries',
+      '0',
+      '--max-attempts',
+      '1',
+    ]);
     try {
       const isOutputWrite = (r: S3Request) =>
         r.bucket === DST && r.key.startsWith('outage/out/') && (r.method === 'PUT' || r.method === 'POST');
       // Let a few outputs complete, then pull the plug while the next one goes up.
       let answered = 0;
-      const fifth = await s3.waitForRequest((r) => isOutputWrite(r) && r.status === 200 && ++answered === 5, 30_000, since);
+      const fifth = await s3.waitForRequest(
+        (r) => isOutputWrite(r) && r.status === 200 && ++answered === 5,
+        30_000,
+        since,
+      );
       await s3.waitForRequest(isOutputWrite, 30_000, fifth.seq + 1);
       await s3.stop();
       const run = await running.done;
-      expect(run.code).toBe(2);
+      expect(run.code, run.stderr).toBe(2);
       const lines = await readManifest(manifest);
       const failed = lines.filter((l) => l.status === 'failed');
       expect(failed.length).toBeGreaterThan(0);
@@ -513,14 +597,10 @@ describe('convert s3://… (backfill against s3rver)', () => {
     const present = await listKeys(DST, 'outage/out/');
     expect(present.length).toBeGreaterThanOrEqual(5);
     expect(present.length).toBeLessThan(count);
-    for (const key of present) {
-      const h = await s3.client.send(new HeadObjectCommand({ Bucket: DST, Key: key }));
-      console.log('PRESENT', key, JSON.stringify(h.Metadata), h.ContentType, h.ContentLength);
-    }
     for (const key of present) await expectComplete(key, body);
 
     const rerun = await convertRun(`s3://${SRC}/outage/in/`, `s3://${DST}/outage/out/`, ['--workers', '2']);
-    expect(rerun.code).toBe(0);
+    expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.manifest.filter((l) => l.status === 'ok')).toHaveLength(count - present.length);
     const all = await listKeys(DST, 'outage/out/');
     expect(all).toEqual(keys.map((k) => `${k.replace('/in/', '/out/')}.csv.gz`));
@@ -532,7 +612,7 @@ describe('convert s3://… (backfill against s3rver)', () => {
     const keys = Array.from({ length: count }, (_, i) => `gone/in/${String(i).padStart(3, '0')}`);
     await putObjects(keys.map((k, i) => [k, TINY[i % 4]!.bytes] as const));
     const late = keys[count - 1]!;
-    const since = s3.requests.length;
+    const since = await s3.mark();
     const manifest = join(await freshDir('gone'), 'manifest.jsonl');
 
     const running = start([
@@ -546,11 +626,15 @@ describe('convert s3://… (backfill against s3rver)', () => {
       '--manifest',
       manifest,
     ]);
-    await s3.waitForRequest((r) => r.bucket === DST && r.method === 'PUT' && r.key.startsWith('gone/out/'), 30_000, since);
+    await s3.waitForRequest(
+      (r) => r.bucket === DST && r.method === 'PUT' && r.key.startsWith('gone/out/'),
+      30_000,
+      since,
+    );
     await s3.client.send(new DeleteObjectCommand({ Bucket: SRC, Key: late }));
     const run = await running.done;
 
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(new RegExp(`failed: s3://${SRC}/${late}: (READ_FAILED|S3_ERROR): `));
     const lines = await readManifest(manifest);
     expect(byStatus(lines, 'failed')).toEqual([`s3://${SRC}/${late}`]);
@@ -588,7 +672,7 @@ describe('convert s3://… (backfill against s3rver)', () => {
     it('SIGINT with --grace 0: exit 130, manifest flushed, no partial object, no multipart upload left open', async () => {
       const keys = Array.from({ length: count }, (_, i) => `sigint/in/big-${i}`);
       await putObjects(keys.map((k) => [k, big.bytes] as const));
-      const since = s3.requests.length;
+      const since = await s3.mark();
       const manifest = join(await freshDir('sigint'), 'manifest.jsonl');
 
       const running = start([...bigArgs('sigint'), '--grace', '0', '--manifest', manifest]);
@@ -607,7 +691,11 @@ describe('convert s3://… (backfill against s3rver)', () => {
       expect(mine.length).toBeGreaterThan(0);
       // On real S3 an upload neither completed nor aborted keeps its parts (and their storage bill) forever.
       const trail = (uploadId: string | undefined) =>
-        describeRequests(s3.requests.slice(since).filter((r) => r.uploadId === uploadId || r.params.get('uploadId') === uploadId));
+        describeRequests(
+          s3.requests
+            .slice(since)
+            .filter((r) => r.uploadId === uploadId || r.params.get('uploadId') === uploadId),
+        );
       expect(
         mine.filter((u) => u.state === 'open').map((u) => ({ key: u.key, requests: trail(u.uploadId) })),
         'multipart uploads neither completed nor aborted',
@@ -617,7 +705,7 @@ describe('convert s3://… (backfill against s3rver)', () => {
     it('SIGINT with a long --grace: objects in flight finish whole, none starts after it, exit 130', async () => {
       const keys = Array.from({ length: count }, (_, i) => `grace/in/big-${i}`);
       await putObjects(keys.map((k) => [k, big.bytes] as const));
-      const since = s3.requests.length;
+      const since = await s3.mark();
       const manifest = join(await freshDir('grace'), 'manifest.jsonl');
 
       const running = start([...bigArgs('grace'), '--grace', '300', '--manifest', manifest]);
@@ -644,9 +732,13 @@ describe('convert s3://… (backfill against s3rver)', () => {
       expect(ok.length).toBeGreaterThanOrEqual(1);
       expect(ok.length).toBeLessThanOrEqual(2); // two workers, one object each
       const present = await listKeys(DST, 'grace/out/');
-      expect(present).toEqual(ok.map((s) => `${s.slice(`s3://${SRC}/`.length).replace('/in/', '/out/')}.csv`));
+      expect(present).toEqual(
+        ok.map((s) => `${s.slice(`s3://${SRC}/`.length).replace('/in/', '/out/')}.csv`),
+      );
       for (const key of present) await expectComplete(key, big, false);
-      const mine = s3.multipartLedger().uploads.filter((u) => u.bucket === DST && u.key.startsWith('grace/out/'));
+      const mine = s3
+        .multipartLedger()
+        .uploads.filter((u) => u.bucket === DST && u.key.startsWith('grace/out/'));
       expect(mine.map((u) => u.state)).toEqual(mine.map(() => 'completed'));
     });
   });

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -219,7 +219,7 @@ describe('startS3Server', () => {
   });
 
   it('records every request it receives: method, decoded path, bucket/key, raw query, status', async () => {
-    const since = s3.requests.length;
+    const since = await s3.mark();
     const Key = 'log/a b+c.txt';
     await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x' }));
     await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'log/missing' })).catch(() => {});
@@ -238,7 +238,7 @@ describe('startS3Server', () => {
   });
 
   it('waitForRequest resolves as a later request is reported, can wait for its answer, and times out clearly', async () => {
-    const since = s3.requests.length;
+    const since = await s3.mark();
     const Key = 'wait/later.txt';
     const arrived = s3.waitForRequest((r) => r.method === 'PUT' && r.key === Key, 10_000, since);
     const answered = s3.waitForRequest((r) => r.key === Key && r.status === 200, 10_000, since);
@@ -276,7 +276,9 @@ describe('startS3Server', () => {
     );
     const abortedId = await create('ledger/aborted.bin');
     await s3.client
-      .send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: 'ledger/aborted.bin', UploadId: abortedId }))
+      .send(
+        new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: 'ledger/aborted.bin', UploadId: abortedId }),
+      )
       .catch(() => {}); // 405 from s3rver: the request is what counts
     const openId = await create('ledger/open.bin');
     await s3.syncRequests();
@@ -310,7 +312,7 @@ describe('startS3Server', () => {
     await s3.restart();
     expect(s3.running).toBe(true);
     expect(s3.endpoint).toBe(endpoint);
-    const since = s3.requests.length;
+    const since = await s3.mark();
     const get = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
     // The request log goes on across restarts.
     expect(await s3.waitForRequest((r) => r.method === 'GET' && r.key === Key, 5_000, since)).toMatchObject({
@@ -324,6 +326,35 @@ describe('startS3Server', () => {
 
     await s3.restart(); // while running: stops first
     expect((await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key }))).ContentLength).toBe(8);
+  });
+
+  it('stop() removes objects s3rver left half-written (real S3 never shows a torn write)', async () => {
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'torn/whole', Body: 'whole' }));
+    // What a PUT cut off by the stop leaves: a body without .md5/metadata, or a body that is not the stored MD5's.
+    const dir = join(s3.dir, BUCKET, 'torn');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'no-metadata._S3rver_object'), 'half a bo');
+    await writeFile(join(dir, 'bad-md5._S3rver_object'), 'half');
+    await writeFile(
+      join(dir, 'bad-md5._S3rver_object.md5'),
+      createHash('md5').update('whole body').digest('hex'),
+    );
+    await writeFile(join(dir, 'bad-md5._S3rver_metadata.json'), '{"content-type":"text/plain"}');
+    await writeFile(join(dir, 'bad-json._S3rver_object'), 'x');
+    await writeFile(join(dir, 'bad-json._S3rver_object.md5'), createHash('md5').update('x').digest('hex'));
+    await writeFile(join(dir, 'bad-json._S3rver_metadata.json'), '{"content-ty');
+
+    await s3.stop();
+    expect([...s3.tornWrites].sort()).toEqual([
+      `${BUCKET}/torn/bad-json`,
+      `${BUCKET}/torn/bad-md5`,
+      `${BUCKET}/torn/no-metadata`,
+    ]);
+    await s3.restart();
+    expect(await listKeys(s3, 'torn/')).toEqual(['torn/whole']);
+    await expect(
+      s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'torn/no-metadata' })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   });
 
   it('reports a startup failure with the child stderr', async () => {

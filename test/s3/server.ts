@@ -16,8 +16,9 @@
  * (`multipartLedger`), which s3rver itself cannot list.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream, rmSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,8 +92,16 @@ export interface S3TestServer {
   /**
    * Stops the server process; the data directory is KEPT so that restart() can bring the same data back on
    * the same port. Requests meanwhile fail with ECONNREFUSED. Idempotent. Call destroy() to clean up.
+   *
+   * s3rver's store is not crash-safe: a PUT or CompleteMultipartUpload cut off by the stop can leave an object
+   * with part of its body, or without (or with half of) its metadata file; s3rver would then serve the torn
+   * object, or fail listings with 500. Real S3 never shows a write that did not complete, so stop() removes
+   * such torn objects (an object counts as written once its metadata file parses and its stored MD5 matches
+   * its body; an overwrite torn this way loses the old version too). Their `bucket/key`s go to `tornWrites`.
    */
   stop(): Promise<void>;
+  /** `bucket/key` of every torn object stop() removed (see stop()), across restarts. */
+  readonly tornWrites: readonly string[];
   /** Starts the server again (stopping it first if it runs) on the same port with the same data directory. */
   restart(): Promise<void>;
   /** Final teardown: stop(), destroy the client, remove the data directory. Idempotent. */
@@ -115,6 +124,12 @@ export interface S3TestServer {
    * The barrier request itself is not recorded.
    */
   syncRequests(timeoutMs?: number): Promise<void>;
+  /**
+   * syncRequests(), then the current length of `requests`: a position from which on every request comes after
+   * this call (reports travel apart from the HTTP answers, so `requests.length` alone may miss stragglers that
+   * a client already saw answered). Pass it as `since` to waitForRequest or slice `requests` with it.
+   */
+  mark(): Promise<number>;
   /** Pairs each CreateMultipartUpload with its Complete/Abort requests (call syncRequests() first). */
   multipartLedger(): MultipartLedger;
 }
@@ -251,10 +266,35 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
     maxAttempts: 1,
   });
 
-  const stop = async () => {
+  const tornWrites: string[] = [];
+  const stop = async (scrub = true) => {
     const started = current;
     current = undefined;
-    if (started) await killChild(started.child);
+    if (started) {
+      await killChild(started.child);
+      if (scrub) tornWrites.push(...(await removeTornWrites(dir)));
+    }
+  };
+
+  const syncRequests = async (timeoutMs = DEFAULT_WAIT_MS): Promise<void> => {
+    if (!current) throw new Error('syncRequests: the server is not running');
+    const path = `${SYNC_PATH}${++syncCounter}`;
+    let timer: NodeJS.Timeout | undefined;
+    const seen = new Promise<void>((resolve, reject) => {
+      syncs.set(path, resolve);
+      timer = setTimeout(
+        () => reject(new Error(`syncRequests: the server did not report ${path} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      const response = await fetch(`${endpoint}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+      await response.arrayBuffer();
+      await seen;
+    } finally {
+      clearTimeout(timer);
+      syncs.delete(path);
+    }
   };
 
   return {
@@ -270,7 +310,7 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
     get running() {
       return current !== undefined && isAlive(current.child);
     },
-    stop,
+    stop: () => stop(),
     async restart() {
       if (destroyed) throw new Error('startS3Server: restart() after destroy()');
       await stop();
@@ -285,6 +325,9 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
     },
     get requests() {
       return requests;
+    },
+    get tornWrites() {
+      return tornWrites;
     },
     waitForRequest(predicate, timeoutMs = DEFAULT_WAIT_MS, since = 0) {
       for (let i = since; i < requests.length; i++) {
@@ -318,25 +361,10 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
         waiters.add(waiter);
       });
     },
-    async syncRequests(timeoutMs = DEFAULT_WAIT_MS) {
-      if (!current) throw new Error('syncRequests: the server is not running');
-      const path = `${SYNC_PATH}${++syncCounter}`;
-      let timer: NodeJS.Timeout | undefined;
-      const seen = new Promise<void>((resolve, reject) => {
-        syncs.set(path, resolve);
-        timer = setTimeout(
-          () => reject(new Error(`syncRequests: the server did not report ${path} within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      });
-      try {
-        const response = await fetch(`${endpoint}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
-        await response.arrayBuffer();
-        await seen;
-      } finally {
-        clearTimeout(timer);
-        syncs.delete(path);
-      }
+    syncRequests,
+    async mark() {
+      await syncRequests();
+      return requests.length;
     },
     multipartLedger() {
       return buildLedger(requests);
@@ -346,12 +374,52 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
       destroyed = true;
       for (const waiter of waiters) waiter.reject(new Error('waitForRequest: the server was destroyed'));
       waiters.clear();
-      await stop();
+      await stop(false); // the directory goes anyway
       client.destroy();
       process.off('exit', onExit);
       await rm(dir, { recursive: true, force: true, maxRetries: 3 });
     },
   };
+}
+
+const OBJECT_SUFFIX = '._S3rver_object';
+const METADATA_SUFFIX = '._S3rver_metadata.json';
+
+/**
+ * Removes the objects s3rver left half-written when it was stopped (see S3TestServer.stop()). s3rver writes an
+ * object as: body (`<name>._S3rver_object`), then `<name>._S3rver_object.md5`, then
+ * `<name>._S3rver_metadata.json`; an object missing either, or whose MD5 does not match, is torn.
+ * Returns their `bucket/key`s.
+ */
+async function removeTornWrites(dir: string): Promise<string[]> {
+  const torn: string[] = [];
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  for (const entry of entries) {
+    if (!entry.isFile() || !entry.name.endsWith(OBJECT_SUFFIX)) continue;
+    const objectPath = join(entry.parentPath, entry.name);
+    const metadataPath = objectPath.slice(0, -OBJECT_SUFFIX.length) + METADATA_SUFFIX;
+    if (await isWhole(objectPath, metadataPath)) continue;
+    await Promise.all([objectPath, `${objectPath}.md5`, metadataPath].map((p) => rm(p, { force: true })));
+    torn.push(
+      objectPath
+        .slice(dir.length + 1, -OBJECT_SUFFIX.length)
+        .split('\\')
+        .join('/'),
+    );
+  }
+  return torn;
+}
+
+async function isWhole(objectPath: string, metadataPath: string): Promise<boolean> {
+  try {
+    JSON.parse(await readFile(metadataPath, 'utf8'));
+    const stored = (await readFile(`${objectPath}.md5`, 'utf8')).trim();
+    const hash = createHash('md5');
+    for await (const chunk of createReadStream(objectPath)) hash.update(chunk as Buffer);
+    return hash.digest('hex') === stored;
+  } catch {
+    return false;
+  }
 }
 
 function isAlive(child: ChildProcess): boolean {
