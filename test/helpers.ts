@@ -16,12 +16,14 @@ export function convertPieces(
   cuts: number[] = [],
   format: FlowFormat = DEFAULT_FORMAT,
   outputChunkBytes = 64 * 1024,
+  payloadParser: PayloadParser = 'scanner',
 ): Converted {
   const out: Buffer[] = [];
   const rejects: Reject[] = [];
   const converter = new FlowLogConverter({
     format,
     outputChunkBytes,
+    payloadParser,
     onData: (b) => out.push(Buffer.from(b)),
     onReject: (r) => rejects.push(r),
   });

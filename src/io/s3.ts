@@ -1,6 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand,
+  type AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,

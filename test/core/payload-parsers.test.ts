@@ -57,5 +57,11 @@ describe('scanner and JSON.parse payload readers agree', () => {
       const b = convertPieces(Buffer.from(bad), [], undefined, 65536, 'json');
       expect(b.error?.code).toBe(a.error?.code);
     }
+    // And they are two readers, not one: on malformed JSON each words its error its own way.
+    const malformed = Buffer.from('{"logEvents":[{"message":"x"} oops]}');
+    const scanner = convertPieces(malformed, [], undefined, 65536, 'scanner').error?.message;
+    const json = convertPieces(malformed, [], undefined, 65536, 'json').error?.message;
+    expect(scanner).toMatch(/expected "]"/);
+    expect(json).not.toBe(scanner);
   });
 });
