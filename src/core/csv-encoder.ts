@@ -64,7 +64,7 @@ export class CsvEncoder {
    */
   writeRecord(
     format: FlowFormat,
-    b: Buffer,
+    b: Uint8Array,
     start: number,
     end: number,
     timestampMs: number | undefined,
@@ -83,13 +83,6 @@ export class CsvEncoder {
       p = this.writeIso(ms, p);
     }
     const intMask = format.intMask;
-    const fast = this.writeFast(format, b, start, end, p);
-    if (fast > 0) {
-      out[fast] = LF;
-      this.pos = fast + 1;
-      if (this.pos >= this.chunkBytes) this.flush();
-      return undefined;
-    }
     let field = 0;
     let i = start;
     while (i < end) {
@@ -136,39 +129,6 @@ export class CsvEncoder {
     this.pos = p;
     if (p >= this.chunkBytes) this.flush();
     return undefined;
-  }
-
-  /**
-   * The common case in one native copy and one read-only pass: single spaces between fields, no
-   * `-`, nothing to quote. Separators are turned into commas in place. Returns where the row
-   * ends, or -1 when the record needs the general path below (which also produces every reject).
-   */
-  private writeFast(format: FlowFormat, b: Buffer, start: number, end: number, p: number): number {
-    const out = this.out;
-    out[p++] = COMMA;
-    const rowEnd = p + (end - start);
-    b.copy(out, p, start, end);
-    const intMask = format.intMask;
-    const fieldCount = format.fields.length;
-    let field = 0;
-    let tokenStart = p;
-    let flags = 0;
-    for (let i = p; i <= rowEnd; i++) {
-      const k = i === rowEnd ? SPACE : BYTE_CLASS[out[i]!]!;
-      if (k !== SPACE) {
-        flags |= k;
-        continue;
-      }
-      const length = i - tokenStart;
-      if (length === 0 || (length === 1 && out[tokenStart] === DASH) || (flags & NEEDS_QUOTES) !== 0)
-        return -1;
-      if (field >= fieldCount || ((flags & NOT_DIGIT) !== 0 && intMask[field] === 1)) return -1;
-      if (i < rowEnd) out[i] = COMMA;
-      field++;
-      tokenStart = i + 1;
-      flags = 0;
-    }
-    return field === fieldCount ? rowEnd : -1;
   }
 
   /** Hands on whatever is buffered. */
