@@ -3,7 +3,7 @@
  * workers and the libuv pool) and peak RSS belong to that run alone. Prints one JSON line.
  *   node pipeline-child.js '{"mode":"convert",…}'
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
@@ -133,6 +133,21 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
   return { rows, bytesDecoded: decoded, bytesOut: out };
 }
 
+/**
+ * Peak RSS of this process. getrusage's maxRSS survives fork and exec on Linux, so a child of a
+ * large parent would report the parent's peak; /proc's VmHWM belongs to this process alone.
+ */
+function peakRssMb(): number {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+    if (kb) return Number(kb) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
 const job = JSON.parse(process.argv[2] ?? '{}') as ChildJob;
 const started = performance.now();
 const cpuBefore = process.cpuUsage();
@@ -143,7 +158,7 @@ main(job).then(
       ...result,
       wallS: (performance.now() - started) / 1000,
       cpuS: (cpu.user + cpu.system) / 1e6,
-      maxRssMB: process.resourceUsage().maxRSS / 1024,
+      maxRssMB: peakRssMb(),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   },

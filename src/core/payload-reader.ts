@@ -208,9 +208,30 @@ export class PayloadReader {
       const end = this.readString();
       return digitsValue(this.b, start, end);
     }
+    // The common case, a plain integer, is read in one pass; anything else goes through skipValue.
+    const b = this.b;
     const start = this.pos;
+    let value = 0;
+    let i = start;
+    for (; i < this.end; i++) {
+      const d = b[i]! - 0x30;
+      if (d < 0 || d > 9) break;
+      value = value * 10 + d;
+    }
+    const next = i < this.end ? b[i]! : 0;
+    if (
+      i > start &&
+      i - start <= 16 &&
+      next !== 0x2e &&
+      next !== 0x65 &&
+      next !== 0x45 &&
+      (b[start] !== 0x30 || i - start === 1)
+    ) {
+      this.pos = i;
+      return value;
+    }
     this.skipValue();
-    return digitsValue(this.b, start, this.pos);
+    return digitsValue(b, start, this.pos);
   }
 
   /** At an opening quote: returns the index of the closing quote and leaves pos after it. */
@@ -328,6 +349,9 @@ export class PayloadReader {
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 function isLiteral(b: Buffer, start: number, end: number): boolean {
+  let plain = true; // an unsigned integer without leading zeros: no string needed to check it
+  for (let i = start; i < end && plain; i++) plain = b[i]! >= 0x30 && b[i]! <= 0x39;
+  if (plain) return b[start] !== 0x30 || end - start === 1;
   const text = b.toString('latin1', start, end);
   return text === 'true' || text === 'false' || text === 'null' || NUMBER.test(text);
 }

@@ -44,6 +44,12 @@ describe('object-level errors', () => {
       'NOT_FLOW_LOG',
       /messageType other than/,
     ],
+    [
+      'a number with a leading zero',
+      '{"logEvents":[{"message":"a","timestamp":0123}]}',
+      'BAD_JSON',
+      /unexpected "0"/,
+    ],
   ])('%s → %s', (_name, input, code, message) => {
     const result = convert(input as string | Buffer);
     expect(result.error?.code).toBe(code);
@@ -92,6 +98,8 @@ describe('record-level rejects: the record is set aside, the object goes on', ()
         { message: R1.replace(' 6 ', ' tcp ') },
         { message: R1, timestamp: 'soon' },
         { message: R1, timestamp: 1.5 },
+        { message: R1, timestamp: 1e21 },
+        { message: R1, timestamp: -5 },
       ])}{"logEvents":[{"timestamp":1}]}`,
     );
     expect(result.error).toBeUndefined();
@@ -101,6 +109,8 @@ describe('record-level rejects: the record is set aside, the object goes on', ()
       'FIELD_COUNT',
       'BAD_INTEGER',
       'BAD_INTEGER',
+      'BAD_TIMESTAMP',
+      'BAD_TIMESTAMP',
       'BAD_TIMESTAMP',
       'BAD_TIMESTAMP',
       'NO_MESSAGE',

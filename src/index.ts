@@ -1,0 +1,22 @@
+/**
+ * flowhose as a library. The pure core (bytes in, CSV bytes out) and its stream wrapper are what
+ * most embedders want, e.g. in a Lambda handler for S3 events:
+ *
+ *   await pipeline(body, gunzipLayers(), new ConvertStream({ format: parseLogFormat(spec) }), createGzip(), sink);
+ */
+export { type Config, createConfig, type RawConvertOptions } from './config.js';
+export { convertObject } from './convert-object.js';
+export {
+  type ConverterOptions,
+  type ConverterStats,
+  FlowLogConverter,
+  type PayloadParser,
+} from './core/converter.js';
+export { FlowhoseError, type Reject, type RejectCode, UsageError } from './core/errors.js';
+export { DEFAULT_FIELDS, type FieldInfo, KNOWN_FIELDS } from './core/fields.js';
+export { DEFAULT_FORMAT, type FlowFormat, headerFormat, parseLogFormat } from './core/log-format.js';
+export { generateObject, generatePayloads } from './gen/corpus.js';
+export { exitCodeOf, type RunEnv, type RunOutcome, run } from './run.js';
+export { ConvertStream, type ConvertStreamOptions, type RejectSink } from './streams/convert-stream.js';
+export { gunzipLayers } from './streams/gunzip-layers.js';
+export type { ConvertOptions, ConvertTask, DestRef, SourceRef, TaskResult } from './task.js';
