@@ -21,7 +21,10 @@ export async function runDispatchCheck(objects: number, workers: number): Promis
       if (i < 100) await mkdir(sub, { recursive: true });
       await writeFile(join(sub, `object-${i}`), tiny);
     }
-    const result = await runChild({ mode: 'convert', input, out: join(dir, 'out'), workers, level: 6 }, { ...process.env, UV_THREADPOOL_SIZE: String(2 * workers + 2) });
+    const result = await runChild(
+      { mode: 'convert', input, out: join(dir, 'out'), workers, level: 6 },
+      { ...process.env, UV_THREADPOOL_SIZE: String(2 * workers + 2) },
+    );
     const perObject = ((result.mainBusyS ?? 0) * 1000) / (result.objects ?? objects);
     return [
       '| objects | workers | wall s | main thread busy s | main thread ms per object | objects/s |',
@@ -36,5 +39,7 @@ export async function runDispatchCheck(objects: number, workers: number): Promis
 if ((process.argv[1] ?? '').endsWith('bench/dispatch.js')) {
   const at = process.argv.indexOf('--objects');
   const objects = at > 0 ? Number(process.argv[at + 1]) : 3000;
-  runDispatchCheck(objects, 2).then((table) => process.stdout.write(`Machine: ${machineLine()}\n\n${table}\n`));
+  runDispatchCheck(objects, 2).then((table) =>
+    process.stdout.write(`Machine: ${machineLine()}\n\n${table}\n`),
+  );
 }

@@ -265,11 +265,6 @@ export async function main(argv: string[]): Promise<number> {
           .option('objects', { type: 'number', default: 10, describe: 'Number of objects' })
           .option('mb', { type: 'number', default: 20, describe: 'Total decompressed size in MB' })
           .option('seed', { type: 'number', default: 1, describe: 'Random seed' })
-          .option('worker-heap-mb', {
-            type: 'number',
-            default: 1024,
-            describe: 'Heap cap per worker; an object that needs more fails alone',
-          })
           .option('log-format', {
             type: 'string',
             describe: 'Record format (default: the 14 version-2 fields)',

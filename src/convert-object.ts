@@ -25,6 +25,7 @@ import {
   type DestRef,
   describeDest,
   describeSource,
+  noCounts,
   type TaskError,
   type TaskResult,
 } from './task.js';
@@ -63,12 +64,7 @@ async function convertOnce(
     source: describeSource(task.source),
     dest: describeDest(task.dest),
     status: 'ok',
-    rows: 0,
-    rejected: 0,
-    control: 0,
-    bytesIn: 0,
-    bytesDecoded: 0,
-    bytesOut: 0,
+    ...noCounts(),
   };
   let sink: ObjectSink | undefined;
   const rejects = new RejectsWriter(result.source, io.openRejectsSink(task.dest, result.source));

@@ -20,6 +20,7 @@ import {
   type ConvertOptions,
   type ConvertTask,
   describeSource,
+  noCounts,
   RUNNING,
   STOPPING,
   type TaskResult,
@@ -170,12 +171,7 @@ function failed(source: string, dest: string, code: string, message: string): Ta
     source,
     dest,
     status: 'failed',
-    rows: 0,
-    rejected: 0,
-    control: 0,
-    bytesIn: 0,
-    bytesDecoded: 0,
-    bytesOut: 0,
+    ...noCounts(),
     error: { code, message },
   };
 }

@@ -74,6 +74,16 @@ export interface TaskError {
   retryable?: boolean;
 }
 
+/** A result's counters before anything was read. */
+export const noCounts = () => ({
+  rows: 0,
+  rejected: 0,
+  control: 0,
+  bytesIn: 0,
+  bytesDecoded: 0,
+  bytesOut: 0,
+});
+
 export function describeSource(ref: SourceRef): string {
   if (ref.kind === 'file') return ref.path;
   if (ref.kind === 'stdin') return '-';

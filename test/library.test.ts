@@ -7,7 +7,11 @@ import { ConvertStream, generateObject, gunzipLayers, parseLogFormat } from '../
 it('the library entry point composes into a pipeline (as a Lambda handler would)', async () => {
   const object = generateObject({ seed: 3, targetBytes: 50_000, doubleGzip: true });
   const chunks: Buffer[] = [];
-  const convert = new ConvertStream({ format: parseLogFormat('${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}') });
+  const convert = new ConvertStream({
+    format: parseLogFormat(
+      '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}',
+    ),
+  });
   await pipeline(
     Readable.from([object]),
     gunzipLayers(),

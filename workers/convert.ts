@@ -10,6 +10,7 @@ import {
   type ConvertTask,
   describeDest,
   describeSource,
+  noCounts,
   STOPPING,
   type TaskResult,
 } from '../src/task.js';
@@ -17,12 +18,11 @@ import {
 export default async function convert(task: ConvertTask): Promise<TaskResult> {
   const control = task.control ? new Int32Array(task.control) : undefined;
   if (control && Atomics.load(control, 0) >= STOPPING) {
-    const zero = { rows: 0, rejected: 0, control: 0, bytesIn: 0, bytesDecoded: 0, bytesOut: 0 };
     return {
       source: describeSource(task.source),
       dest: describeDest(task.dest),
       status: 'not-started',
-      ...zero,
+      ...noCounts(),
     };
   }
   if (!control) return convertObject(task);
