@@ -19,6 +19,7 @@ export function scalingChart(title: string, series: Series[], xLabel: string, yL
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${width / 2 - m.right / 2}" y="22" text-anchor="middle" font-size="14">${esc(title)}</text>`,
   ];
