@@ -20,7 +20,8 @@ if (!process.env.UV_THREADPOOL_SIZE) {
   const args = process.argv.slice(2);
   const explicit = Number(optionValue(args, ['--zlib-threads']));
   const workers = Number(optionValue(args, ['--workers', '-w'])) || availableParallelism();
-  const size = Number.isInteger(explicit) && explicit > 0 ? explicit : 2 * workers + 2;
+  const members = Number(optionValue(args, ['--parallel-gzip'])) || 0;
+  const size = Number.isInteger(explicit) && explicit > 0 ? explicit : Math.max(2 * workers + 2, members + 2);
   process.env.UV_THREADPOOL_SIZE = String(Math.min(1024, Math.max(4, size)));
 }
 

@@ -124,6 +124,11 @@ export async function main(argv: string[]): Promise<number> {
             default: true,
             describe: 'Gzip the output (--no-gzip writes plain CSV)',
           })
+          .option('parallel-gzip', {
+            type: 'number',
+            default: 0,
+            describe: 'Gzip as independent 1 MiB members, N at once (pigz-style; multi-member output)',
+          })
           .option('chunk-size', {
             type: 'string',
             default: String(DEFAULT_CHUNK_SIZE),
@@ -232,6 +237,7 @@ export async function main(argv: string[]): Promise<number> {
           logFormat: args.logFormat,
           gzipLevel: args.gzipLevel,
           gzip: args.gzip,
+          parallelGzip: args.parallelGzip,
           chunkSize: args.chunkSize,
           maxRecordSize: args.maxRecordSize,
           parser: args.parser,

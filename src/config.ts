@@ -15,6 +15,7 @@ export interface Config {
   workerHeapMb: number;
   logFormat?: string;
   gzipLevel: number;
+  parallelGzip: number;
   chunkSize: number;
   maxRecordBytes: number;
   payloadParser: PayloadParser;
@@ -46,6 +47,7 @@ export interface RawConvertOptions {
   logFormat?: string;
   gzipLevel?: number;
   gzip?: boolean;
+  parallelGzip?: number;
   chunkSize?: string | number;
   maxRecordSize?: string | number;
   parser?: string;
@@ -137,6 +139,10 @@ export function createConfig(raw: RawConvertOptions): Config {
   if (!Number.isInteger(workerHeapMb) || workerHeapMb < 8 || workerHeapMb > 65536) {
     throw new UsageError(`--worker-heap-mb must be a whole number from 8 to 65536, got ${raw.workerHeapMb}`);
   }
+  const parallelGzip = raw.parallelGzip ?? 0;
+  if (!Number.isInteger(parallelGzip) || parallelGzip < 0 || parallelGzip > 256) {
+    throw new UsageError(`--parallel-gzip must be a whole number from 0 to 256, got ${raw.parallelGzip}`);
+  }
   const payloadParser = (raw.parser ?? 'scanner') as PayloadParser;
   if (!PAYLOAD_PARSERS.includes(payloadParser)) {
     throw new UsageError(`--parser must be one of ${PAYLOAD_PARSERS.join(', ')}, got "${raw.parser}"`);
@@ -153,6 +159,7 @@ export function createConfig(raw: RawConvertOptions): Config {
     workerHeapMb,
     logFormat: raw.logFormat,
     gzipLevel,
+    parallelGzip,
     chunkSize,
     maxRecordBytes,
     payloadParser,

@@ -20,6 +20,7 @@ import type { ObjectSink } from './io/sink.js';
 import { RejectsWriter } from './rejects-writer.js';
 import { ConvertStream } from './streams/convert-stream.js';
 import { gunzipLayers } from './streams/gunzip-layers.js';
+import { ParallelGzip } from './streams/parallel-gzip.js';
 import {
   type ConvertTask,
   type DestRef,
@@ -99,7 +100,11 @@ async function convertOnce(
     }
     sink = await io.openSink(task.dest, result.source, source.version);
     const compress =
-      options.gzipLevel > 0 ? [createGzip({ level: options.gzipLevel, chunkSize: options.chunkSize })] : [];
+      options.gzipLevel === 0
+        ? []
+        : options.parallelGzip > 1
+          ? [new ParallelGzip({ level: options.gzipLevel, concurrency: options.parallelGzip })]
+          : [createGzip({ level: options.gzipLevel, chunkSize: options.chunkSize })];
     await runPipeline(
       [
         source.stream,

@@ -65,6 +65,7 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
   const options: ConvertOptions = {
     logFormat: config.logFormat,
     gzipLevel: config.gzipLevel,
+    parallelGzip: config.parallelGzip,
     chunkSize: config.chunkSize,
     maxRecordBytes: config.maxRecordBytes,
     payloadParser: config.payloadParser,
