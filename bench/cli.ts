@@ -167,7 +167,14 @@ function recommend(
       );
       flags.push(`--gzip-level ${small.level}`);
     }
-    const workers = Math.max(...pipeline.runs.map((r) => r.workers));
+    // The worker count with the best throughput at the recommended level.
+    const level = Number(
+      flags.find((flag) => flag.startsWith('--gzip-level'))?.split(' ')[1] ?? pipeline.runs[0]!.level,
+    );
+    const atLevel = pipeline.runs.filter((r) => r.level === level);
+    const workers = atLevel.reduce((a, b) =>
+      b.bytesDecoded / b.wallS > a.bytesDecoded / a.wallS ? b : a,
+    ).workers;
     flags.push(`--workers ${workers}`, `--zlib-threads ${2 * workers + 2}`);
   }
   lines.push(

@@ -8,9 +8,10 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import { createConfig } from '../src/config.js';
 import { run } from '../src/run.js';
+import { gunzipLayers } from '../src/streams/gunzip-layers.js';
 import { naiveRegex } from './variants.js';
 
 export type ChildJob =
@@ -83,7 +84,7 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       const c = counter();
       await pipeline(
         createReadStream(file, { highWaterMark: 64 * 1024 }),
-        createGunzip({ chunkSize: 64 * 1024 }),
+        gunzipLayers({ chunkSize: 64 * 1024 }),
         c.sink,
       );
       decoded += c.bytes();
@@ -115,7 +116,7 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       const target = createWriteStream(join(job.out, `${basename(file)}.csv.gz`));
       await pipeline(
         createReadStream(file),
-        createGunzip(),
+        gunzipLayers(),
         transform,
         createGzip({ level: job.level }),
         async function* (source) {

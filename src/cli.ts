@@ -18,12 +18,18 @@ const EPILOG =
 /**
  * Ctrl-C (or SIGTERM) once: dispatch stops and in-flight objects get --grace seconds to finish,
  * then they are cancelled (uploads aborted). Twice: cancelled at once. Either way the manifest is
- * flushed and the exit code is 130. If cancelling hangs, the process leaves after 20 s regardless.
+ * flushed and the exit code is 130. If cancelling hangs for 20 s, the process leaves regardless
+ * (the manifest may then miss the objects that were still aborting). With --to -, the single
+ * stream is stopped at the first Ctrl-C.
  */
 async function runWithSignals(config: Config) {
   const stop = new AbortController();
   const cancel = new AbortController();
   let graceTimer: NodeJS.Timeout | undefined;
+  // Aborting uploads takes a round trip or two; if it hangs, leave anyway.
+  cancel.signal.addEventListener('abort', () => setTimeout(() => process.exit(130), 20_000).unref(), {
+    once: true,
+  });
   const onSignal = () => {
     if (!stop.signal.aborted) {
       process.stderr.write(
@@ -35,7 +41,6 @@ async function runWithSignals(config: Config) {
     } else if (!cancel.signal.aborted) {
       process.stderr.write('flowhose: aborting the objects in flight\n');
       cancel.abort();
-      setTimeout(() => process.exit(130), 20_000).unref();
     }
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);

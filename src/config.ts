@@ -8,7 +8,7 @@ import { globToRegExp, parseShard, type Selection } from './select.js';
 /** Everything a run needs, validated once at the edge; defaults are applied here and nowhere else. */
 export interface Config {
   inputs: string[];
-  /** A directory, or `-` for standard output. */
+  /** A directory, `s3://bucket/prefix/`, or `-` for standard output. */
   to: string;
   workers: number;
   /** Heap cap per worker thread, MB: an object that needs more fails alone (WORKER_CRASHED). */

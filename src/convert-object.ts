@@ -33,7 +33,8 @@ import {
 
 /**
  * Converts with whole-object retries for transient failures (a connection reset mid-body is not
- * something the SDK's per-request retries can see). Safe because a failed attempt leaves nothing.
+ * something the SDK's per-request retries can see). Safe because a failed attempt leaves nothing,
+ * except on stdout, which cannot be taken back: there a failure is final.
  */
 export async function convertObject(
   task: ConvertTask,
@@ -43,13 +44,13 @@ export async function convertObject(
   const io = adapters ?? createAdapters(task.options.s3);
   for (let attempt = 0; ; attempt++) {
     const result = await convertOnce(task, io, signal);
-    if (
-      result.status !== 'failed' ||
-      !result.error?.retryable ||
-      attempt >= task.options.retries ||
-      signal?.aborted
-    )
-      return result;
+    const retry =
+      result.status === 'failed' &&
+      result.error?.retryable === true &&
+      attempt < task.options.retries &&
+      task.dest.kind !== 'stdout' &&
+      !signal?.aborted;
+    if (!retry) return result;
     // Full jitter: spread retries of many workers hitting the same throttled prefix.
     await sleep(Math.random() * Math.min(20_000, 500 * 2 ** attempt), undefined, { signal }).catch(() => {});
   }
@@ -68,17 +69,19 @@ async function convertOnce(
     ...noCounts(),
   };
   let sink: ObjectSink | undefined;
+  let source: OpenedSource | undefined;
   const rejects = new RejectsWriter(result.source, io.openRejectsSink(task.dest, result.source));
   let convert: ConvertStream | undefined;
   try {
     const format = options.logFormat ? parseLogFormat(options.logFormat) : undefined;
-    let destExisted = false;
+    // With --overwrite the output may exist, and its rejects may be stale.
+    let destExisted = options.overwrite;
     if (!options.overwrite && task.dest.kind !== 'stdout') {
-      const version = await io.sourceVersion(task.source).catch((error) => {
+      const version = await io.sourceVersion(task.source, signal).catch((error) => {
         throw readFailed(result.source, error);
       });
       if (version) {
-        const state = await io.isUpToDate(task.dest, version);
+        const state = await io.isUpToDate(task.dest, version, signal);
         if (state.upToDate) {
           result.status = 'skipped';
           return result;
@@ -92,7 +95,6 @@ async function convertOnce(
       payloadParser: options.payloadParser,
       rejects,
     });
-    let source: OpenedSource;
     try {
       source = await io.openSource(task.source, options.chunkSize, signal);
     } catch (error) {
@@ -126,16 +128,23 @@ async function convertOnce(
     if (rejects.kept) result.rejectsDest = describeRejects(task.dest);
     else if (destExisted) await io.removeRejects(task.dest).catch(() => {}); // from an older version of the source
   } catch (error) {
+    source?.stream.destroy();
+    // A failed upload destroys the body, so the pipeline only sees a premature close: the
+    // upload's own error says what happened (and whether it is worth another attempt).
+    const cause = sink?.failure?.() ?? error;
     await Promise.allSettled([sink?.abort(), rejects.abort()]);
     result.status = 'failed';
-    result.error = classify(error, signal);
+    result.error = classify(cause, signal);
   }
-  if (convert) {
+  if (convert) result.bytesDecoded = convert.converter.stats.bytes;
+  if (convert && result.status === 'ok') {
+    // Counts describe what was written: a failed object wrote nothing.
     const stats = convert.converter.stats;
     result.rows = stats.rows;
     result.rejected = stats.rejected;
     result.control = stats.control;
-    result.bytesDecoded = stats.bytes;
+  } else if (result.status === 'failed') {
+    result.bytesOut = 0;
   }
   return result;
 }
@@ -214,6 +223,8 @@ function isTransient(error: unknown): boolean {
 /** Turns whatever was thrown into a code and a message that names the cause. */
 export function classify(error: unknown, signal?: AbortSignal): TaskError {
   if (error instanceof FlowhoseError) return { code: error.code, message: error.message };
+  if (signal?.aborted)
+    return { code: 'INTERRUPTED', message: 'stopped before it finished; nothing was written' };
   if (error instanceof ReadFailed)
     return { code: 'READ_FAILED', message: error.message, retryable: error.retryable };
   const e = error as NodeJS.ErrnoException & { $metadata?: { httpStatusCode?: number }; name?: string };

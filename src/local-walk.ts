@@ -9,9 +9,10 @@ export interface LocalFile {
 }
 
 /**
- * Depth-first walk in sorted order (so runs are repeatable), one directory's listing in memory at
- * a time. Hidden entries (a leading dot: editor files, our own temporaries) and `skip` (the output
- * directory, when it sits inside the input) are left out.
+ * Depth-first walk in sorted order (so runs are repeatable); memory holds the listings of the
+ * directories on the current path only. Hidden entries (a leading dot: editor files, our own
+ * temporaries), symbolic links, and `skip` (the output directory, when it sits inside the input)
+ * are left out.
  */
 export async function* walkFiles(root: string, skip?: string): AsyncGenerator<LocalFile> {
   const skipAbs = skip ? resolve(skip) : undefined;

@@ -115,8 +115,13 @@ export async function* planSources(
             ? config.startAfter
             : joinKey(prefix, config.startAfter);
       const { listObjects } = await import('./io/s3.js');
+      // An output prefix inside the input prefix is never read back as input.
+      const to = parseS3Url(config.to);
+      const ownOutput =
+        to && to.bucket === bucket && to.prefix !== '' ? to.prefix.replace(/\/?$/, '/') : undefined;
       for await (const object of listObjects(await s3(), input.location, startAfter)) {
         const relative = object.key.slice(prefix.length);
+        if (ownOutput && object.key.startsWith(ownOutput)) continue;
         if (!take(relative)) continue;
         yield {
           source: {

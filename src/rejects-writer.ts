@@ -11,6 +11,8 @@ export class RejectsWriter implements RejectSink {
   private sink: ObjectSink | undefined;
   private opening: Promise<ObjectSink> | undefined;
   private queued: string[] = [];
+  /** The first error of the rejects file: losing rejects fails the object, it is never silent. */
+  private error: Error | undefined;
 
   constructor(
     private readonly source: string,
@@ -24,10 +26,14 @@ export class RejectsWriter implements RejectSink {
   write(reject: Reject): boolean {
     if (!this.open) return true;
     const line = `${JSON.stringify({ source: this.source, offset: reject.offset, code: reject.code, reason: reject.reason, record: reject.record })}\n`;
+    if (this.error) return false; // drained() reports it
     if (this.sink) return this.sink.stream.write(line);
     this.queued.push(line);
     this.opening ??= this.open().then((sink) => {
       this.sink = sink;
+      sink.stream.on('error', (error: Error) => {
+        this.error ??= error;
+      });
       for (const queued of this.queued) sink.stream.write(queued);
       this.queued = [];
       return sink;
@@ -37,22 +43,28 @@ export class RejectsWriter implements RejectSink {
 
   async drained(): Promise<void> {
     const sink = await this.opening;
+    if (this.error) throw this.error;
     if (!sink?.stream.writableNeedDrain) return;
     await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error) => reject(error);
-      sink.stream.once('error', onError);
-      sink.stream.once('drain', () => {
+      const onError = (error: Error) => {
+        sink.stream.off('drain', onDrain);
+        reject(error);
+      };
+      const onDrain = () => {
         sink.stream.off('error', onError);
         resolve();
-      });
+      };
+      sink.stream.once('error', onError).once('drain', onDrain);
     });
   }
 
   async commit(): Promise<void> {
     const sink = await this.opening;
     if (!sink) return;
+    if (this.error) throw this.error;
     sink.stream.end();
     await sink.commit();
+    if (this.error) throw this.error;
   }
 
   async abort(): Promise<void> {

@@ -1,6 +1,8 @@
+import { open } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.js';
 import { convertObject } from './convert-object.js';
+import { UsageError } from './core/errors.js';
 import { forEachBounded } from './dispatch.js';
 import { createAdapters } from './io/adapters.js';
 import type { S3Settings } from './io/s3-url.js';
@@ -37,11 +39,13 @@ export interface RunEnv {
 
 export interface RunOutcome extends RunSummary {
   interrupted: boolean;
+  /** Set when the run could not go through its inputs (the listing failed part-way). */
+  fatal?: string;
 }
 
 export function exitCodeOf(outcome: RunOutcome): number {
   if (outcome.interrupted) return 130;
-  return outcome.failed > 0 ? 2 : 0;
+  return outcome.failed > 0 || outcome.fatal ? 2 : 0;
 }
 
 /** The region from the environment or profile, else us-east-1 (S3 redirects to the right one). */
@@ -74,8 +78,16 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
     s3,
   };
   const counts: PlanCounts = { filtered: 0, errorPrefix: 0, otherShard: 0 };
+  if (config.dryRun) return dryRun(inputs, config, options, client, counts, env);
+  if (config.manifest) {
+    // A manifest that cannot be written is a usage error, found before any work starts.
+    await (
+      await open(config.manifest, 'a').catch((error: Error) => {
+        throw new UsageError(`cannot write --manifest ${config.manifest}: ${error.message}`);
+      })
+    ).close();
+  }
   const reporter = new Reporter(env.stderr, config.manifest, config.quiet);
-  if (config.dryRun) return dryRun(inputs, config, options, client, counts, env, reporter);
   if (config.to === '-') return streamToStdout(inputs[0]!, config, options, env, reporter);
 
   const control = new Int32Array(new SharedArrayBuffer(4));
@@ -85,7 +97,8 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
   env.cancel?.addEventListener('abort', onCancel, { once: true });
   const progress = createProgress(env.stderr, config.quiet);
   const pool = createPool(config.workers, config.workerHeapMb);
-  const seen = inputs.length > 1 && !config.to.startsWith('s3://') ? new Set<string>() : undefined;
+  const outputs = new OutputGuard(inputs.length > 1 ? Number.POSITIVE_INFINITY : 65_536);
+  let fatal: string | undefined;
   try {
     const planned = countListed(
       planSources(inputs, config, client, counts),
@@ -103,13 +116,17 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
           options,
           pool,
           control.buffer as SharedArrayBuffer,
-          seen,
+          outputs,
         );
         reporter.add(result);
         progress.update(reporter.summary);
       },
       env.stop,
     );
+  } catch (error) {
+    // The listing or the walk failed part-way (S3 unreachable, a directory that cannot be read):
+    // what was converted stays reported, and the run ends as failed.
+    fatal = `stopped early: ${error instanceof Error ? error.message : String(error)}`;
   } finally {
     progress.stop();
     env.stop?.removeEventListener('abort', onStop);
@@ -117,8 +134,31 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
     await pool.destroy();
   }
   reportSkips(counts, env.stderr, config.quiet);
+  if (fatal) env.stderr.write(`flowhose: ${fatal}\n`);
   const summary = await reporter.finish();
-  return { ...summary, interrupted: Atomics.load(control, 0) !== RUNNING || env.stop?.aborted === true };
+  return {
+    ...summary,
+    fatal,
+    interrupted: Atomics.load(control, 0) !== RUNNING || env.stop?.aborted === true,
+  };
+}
+
+/**
+ * Two sources must never write one output (`x` and `x.gz` both become `x.csv.gz`; two input
+ * directories may hold the same path). With several inputs every output is remembered; within one
+ * listing such pairs sit close together in key order, so a window of recent outputs catches them
+ * without memory growing with the number of keys.
+ */
+class OutputGuard {
+  private readonly seen = new Set<string>();
+  constructor(private readonly window: number) {}
+
+  claim(output: string): boolean {
+    if (this.seen.has(output)) return false;
+    this.seen.add(output);
+    if (this.seen.size > this.window) this.seen.delete(this.seen.values().next().value!);
+    return true;
+  }
 }
 
 async function* countListed(
@@ -139,15 +179,20 @@ async function convertPlanned(
   options: ConvertOptions,
   pool: ConvertPool,
   control: SharedArrayBuffer,
-  seen: Set<string> | undefined,
+  outputs: OutputGuard,
 ): Promise<TaskResult> {
   const dest = destinationFor(item, config);
   const source = describeSource(item.source);
   if ('error' in dest) return failed(source, '', 'UNSAFE_PATH', dest.error);
-  if (seen && dest.kind === 'file') {
-    if (seen.has(dest.path))
-      return failed(source, dest.path, 'DEST_COLLISION', `another input already writes ${dest.path}`);
-    seen.add(dest.path);
+  const target =
+    dest.kind === 'file' ? dest.path : dest.kind === 's3' ? `s3://${dest.bucket}/${dest.key}` : '-';
+  if (!outputs.claim(target)) {
+    return failed(
+      source,
+      target,
+      'DEST_COLLISION',
+      `another source already writes ${target} (x and x.gz map to one output)`,
+    );
   }
   const task: ConvertTask = { source: item.source, dest, options, control };
   try {
@@ -216,7 +261,6 @@ async function dryRun(
   client: () => Promise<S3Client>,
   counts: PlanCounts,
   env: RunEnv,
-  reporter: Reporter,
 ): Promise<RunOutcome> {
   const io = createAdapters(options.s3);
   let convert = 0;
@@ -254,7 +298,7 @@ async function dryRun(
   env.stderr.write(
     `flowhose: dry run: ${convert} objects (${(bytes / 1e6).toFixed(1)} MB listed) would be converted, ${upToDate} are up to date; nothing was written\n`,
   );
-  return { ...reporter.summary, interrupted: env.stop?.aborted === true };
+  return { ...new Reporter(env.stderr, undefined, true).summary, interrupted: env.stop?.aborted === true };
 }
 
 function reportSkips(counts: PlanCounts, stderr: NodeJS.WritableStream, quiet: boolean): void {

@@ -79,16 +79,15 @@ export class FlowLogConverter {
     if (options.payloadParser === 'json') this.onPayload = this.readPayloadJson.bind(this);
   }
 
-  /** The format in effect: the configured one, or the one a header line declared. */
-  get activeFormat(): FlowFormat {
-    return this.format;
-  }
-
   write(chunk: Buffer): FlowhoseError | undefined {
     if (chunk.length === 0) return undefined;
     if (this.mode === 'detect') {
       const error = this.detect(chunk);
       if (error) return error;
+      // Leading white space seen in earlier chunks still counts in the offsets of errors.
+      const mode = this.mode as Mode;
+      if (mode === 'json') this.framer.startAt(this.stats.bytes);
+      else if (mode === 'text') this.splitter.startAt(this.stats.bytes);
     }
     this.stats.bytes += chunk.length;
     if (this.mode === 'json') return this.framer.push(chunk, this.onPayload);
@@ -191,11 +190,9 @@ export class FlowLogConverter {
       return new FlowhoseError('BAD_JSON', (error as Error).message, offset);
     }
     const p = payload as { messageType?: unknown; logEvents?: unknown; message?: unknown };
-    if (
-      p.messageType !== undefined &&
-      p.messageType !== 'DATA_MESSAGE' &&
-      p.messageType !== 'CONTROL_MESSAGE'
-    ) {
+    // As the scanner does: a messageType that is not a string is ignored.
+    const type = typeof p.messageType === 'string' ? p.messageType : undefined;
+    if (type !== undefined && type !== 'DATA_MESSAGE' && type !== 'CONTROL_MESSAGE') {
       return new FlowhoseError(
         'NOT_FLOW_LOG',
         'a payload has a messageType other than DATA_MESSAGE or CONTROL_MESSAGE',
@@ -203,7 +200,7 @@ export class FlowLogConverter {
       );
     }
     this.stats.payloads++;
-    if (p.messageType === 'CONTROL_MESSAGE') {
+    if (type === 'CONTROL_MESSAGE') {
       this.stats.control++;
       return undefined;
     }

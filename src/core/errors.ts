@@ -14,7 +14,11 @@ export type ObjectErrorCode =
   | 'WRITE_FAILED'
   | 'DEST_COLLISION'
   | 'WORKER_CRASHED'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'S3_ERROR'
+  | 'SOURCE_CHANGED' // the object's ETag changed between listing and reading
+  | 'UNSAFE_PATH'
+  | 'INTERNAL';
 
 export type RejectCode = 'FIELD_COUNT' | 'BAD_INTEGER' | 'BAD_TIMESTAMP' | 'NO_MESSAGE';
 

@@ -28,6 +28,11 @@ export class JsonFramer {
 
   constructor(private readonly maxObjectBytes: number) {}
 
+  /** Where the next byte sits in the stream (after leading bytes that were not fed here). */
+  startAt(offset: number): void {
+    this.base = offset;
+  }
+
   push(chunk: Buffer, onValue: OnValue): FlowhoseError | undefined {
     const n = chunk.length;
     let objectStart = this.depth > 0 ? 0 : -1;

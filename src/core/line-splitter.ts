@@ -13,6 +13,11 @@ export class LineSplitter {
 
   constructor(private readonly maxLineBytes: number) {}
 
+  /** Where the next byte sits in the stream (after leading bytes that were not fed here). */
+  startAt(offset: number): void {
+    this.base = offset;
+  }
+
   push(chunk: Buffer, onLine: OnLine): FlowhoseError | undefined {
     let start = 0;
     for (;;) {

@@ -27,9 +27,13 @@ export const metadataValue = (value: string): string => encodeURIComponent(value
 
 /** How sources and sinks of every kind are opened. Tests and the Lambda path can swap it. */
 export interface IoAdapters {
-  sourceVersion(ref: SourceRef): Promise<SourceVersion | undefined>;
+  sourceVersion(ref: SourceRef, signal?: AbortSignal): Promise<SourceVersion | undefined>;
   /** Whether the destination already holds the output of exactly this source version. */
-  isUpToDate(ref: DestRef, version: SourceVersion): Promise<{ exists: boolean; upToDate: boolean }>;
+  isUpToDate(
+    ref: DestRef,
+    version: SourceVersion,
+    signal?: AbortSignal,
+  ): Promise<{ exists: boolean; upToDate: boolean }>;
   openSource(ref: SourceRef, chunkSize: number, signal?: AbortSignal): Promise<OpenedSource>;
   openSink(ref: DestRef, source: string, version: SourceVersion | undefined): Promise<ObjectSink>;
   openRejectsSink(ref: DestRef, source: string): (() => Promise<ObjectSink>) | undefined;
@@ -57,7 +61,7 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
     return { ...mod, client: mod.s3Client(s3) };
   };
   return {
-    async sourceVersion(ref) {
+    async sourceVersion(ref, signal) {
       if (ref.kind === 'file') {
         const info = await stat(ref.path);
         return fileVersion(info.size, info.mtimeMs);
@@ -65,13 +69,13 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
       if (ref.kind === 's3') {
         if (ref.etag && ref.lastModified !== undefined) return { etag: ref.etag, time: ref.lastModified };
         const { headObject, client } = await connect();
-        const head = await headObject(client, ref.bucket, ref.key);
+        const head = await headObject(client, ref.bucket, ref.key, signal);
         return head ? { etag: head.ETag ?? '', time: head.LastModified?.getTime() ?? 0 } : undefined;
       }
       return undefined;
     },
 
-    async isUpToDate(ref, version) {
+    async isUpToDate(ref, version, signal) {
       if (ref.kind === 'file') {
         const info = await stat(ref.path).catch(() => undefined);
         // mtimes pass through float seconds on the way to the file system: allow that rounding.
@@ -82,7 +86,7 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
       }
       if (ref.kind === 's3') {
         const { headObject, client } = await connect();
-        const head = await headObject(client, ref.bucket, ref.key);
+        const head = await headObject(client, ref.bucket, ref.key, signal);
         return {
           exists: head !== undefined,
           upToDate: head?.Metadata?.[META_SOURCE_ETAG] === metadataValue(version.etag),
@@ -102,7 +106,10 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
       if (ref.kind === 'stdin') return { stream: process.stdin, version: undefined };
       const { openS3Source, client } = await connect();
       const opened = await openS3Source(client, ref.bucket, ref.key, ref.etag, signal);
-      return { stream: opened.stream, version: { etag: opened.etag, time: ref.lastModified ?? 0 } };
+      return {
+        stream: opened.stream,
+        version: { etag: opened.etag, time: opened.lastModified || (ref.lastModified ?? 0) },
+      };
     },
 
     async openSink(ref, source, version) {

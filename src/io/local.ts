@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -27,7 +28,13 @@ export async function openLocalSink(path: string, mtimeMs?: number): Promise<Obj
       await rename(temp, path);
     },
     async abort() {
-      stream.destroy();
+      // Wait for the file to be closed: an open still under way would otherwise create the
+      // temporary file again after it was removed.
+      if (!stream.closed) {
+        const closed = once(stream, 'close').catch(() => {});
+        stream.destroy();
+        await closed;
+      }
       await rm(temp, { force: true });
     },
   };
@@ -36,7 +43,7 @@ export async function openLocalSink(path: string, mtimeMs?: number): Promise<Obj
 /**
  * The temporary name is fixed per output, not random: when a worker dies mid-write, the main
  * thread knows which file to remove, and a leftover from a killed process is simply overwritten
- * by the next run (two tasks of one run never share an output).
+ * by the next run. The dispatcher makes sure no two tasks of a run share an output.
  */
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.flowhose-tmp`);

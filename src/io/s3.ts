@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 import {
   type AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -73,9 +73,9 @@ export async function* listObjects(
   }
 }
 
-export async function headObject(client: S3Client, bucket: string, key: string) {
+export async function headObject(client: S3Client, bucket: string, key: string, signal?: AbortSignal) {
   try {
-    return await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
   } catch (error) {
     if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
       return undefined;
@@ -90,20 +90,25 @@ export async function openS3Source(
   key: string,
   etag: string | undefined,
   signal?: AbortSignal,
-): Promise<{ stream: Readable; etag: string }> {
+): Promise<{ stream: Readable; etag: string; lastModified: number }> {
   const response = await client.send(
     new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag || undefined }),
     {
       abortSignal: signal,
     },
   );
-  return { stream: response.Body as Readable, etag: response.ETag ?? etag ?? '' };
+  return {
+    stream: response.Body as Readable,
+    etag: response.ETag ?? etag ?? '',
+    lastModified: response.LastModified?.getTime() ?? 0,
+  };
 }
 
 /**
  * Uploads through lib-storage: a single PUT for small outputs, multipart (queueSize × partSize
- * bytes buffered at most) for large ones. Nothing is visible at the key until the upload
- * completes; abort() aborts the multipart upload so no parts are left behind.
+ * bytes buffered at most) for large ones. The body is ended only by commit(), so nothing becomes
+ * visible at the key before the caller says so (after the rejects are safely stored, say), and
+ * abort() aborts the multipart upload so no parts are left behind.
  */
 export function openS3Sink(
   client: S3Client,
@@ -121,14 +126,38 @@ export function openS3Sink(
     queueSize: settings.queueSize,
     leavePartsOnError: false,
   });
+  let failure: unknown;
+  let aborting = false;
   const done = upload.done();
-  done.catch(() => {}); // observed by commit(); abort() makes it reject on purpose
+  done.catch((error) => {
+    if (!aborting) failure ??= error; // observed by commit() and failure(); abort() makes it reject on purpose
+  });
+  // The pipeline writes here; finishing this stream does not end the upload's body.
+  const stream = new Writable({
+    highWaterMark: 256 * 1024,
+    write(chunk: Buffer, _encoding, callback) {
+      if (body.write(chunk)) {
+        callback();
+        return;
+      }
+      const settle = (error?: Error | null) => {
+        body.off('drain', settle).off('close', onClose);
+        callback(error);
+      };
+      const onClose = () => settle(new Error('the upload stopped taking data'));
+      body.once('drain', settle).once('close', onClose);
+    },
+  });
   return {
-    stream: body,
+    stream,
     async commit() {
+      body.end();
       await done;
     },
+    failure: () => failure,
     async abort() {
+      aborting = true;
+      stream.destroy();
       body.destroy();
       await upload.abort().catch(() => {});
       await done.catch(() => {});

@@ -9,4 +9,6 @@ export interface ObjectSink {
   /** Resolves once the stream has finished and the output is in place. */
   commit(): Promise<void>;
   abort(): Promise<void>;
+  /** The destination's own error, when it failed on its own (an upload that S3 refused). */
+  failure?(): unknown;
 }

@@ -89,7 +89,9 @@ describe('chunk boundaries never change the output', () => {
   });
 
   it('errors are reported at the same offset however the input is cut', () => {
-    const broken = Buffer.from(`${dataPayload([{ message: 'a b' }])}{"logEvents":[{"message":"x"} oops]}`);
+    const broken = Buffer.from(
+      ` \n\t${dataPayload([{ message: 'a b' }])}{"logEvents":[{"message":"x"} oops]}`,
+    );
     const whole = convertPieces(broken, [], format);
     expect(whole.error?.code).toBe('BAD_JSON');
     for (let cut = 1; cut < broken.length; cut++)

@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dataPayload, firehoseObject } from './helpers.js';
+
+const exec = promisify(execFile);
+const root = join(import.meta.dirname, '..');
+const R1 =
+  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flowhose-guards-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function flowhose(args: string[]) {
+  return exec(process.execPath, ['bin/flowhose.cjs', ...args], { cwd: root }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+}
+
+it('x and x.gz would write one output: the second fails as DEST_COLLISION, the first is kept whole', async () => {
+  const input = join(dir, 'collide');
+  await mkdir(input);
+  await writeFile(join(input, 'obj'), firehoseObject([dataPayload([{ message: R1 }])]));
+  await writeFile(join(input, 'obj.gz'), firehoseObject([dataPayload([{ message: R1 }, { message: R1 }])]));
+  const manifest = join(dir, 'collide.jsonl');
+  const run = await flowhose([
+    'convert',
+    input,
+    '--to',
+    join(dir, 'collide-out'),
+    '-w',
+    '2',
+    '--manifest',
+    manifest,
+  ]);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toMatch(/obj\.gz: DEST_COLLISION: another source already writes .*obj\.csv\.gz/);
+  expect(await readdir(join(dir, 'collide-out'))).toEqual(['obj.csv.gz']);
+  const lines = (await readFile(manifest, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(lines.map((l) => [l.source.split('/').pop(), l.status, l.rows]).sort()).toEqual([
+    ['obj', 'ok', 1],
+    ['obj.gz', 'failed', 0],
+  ]);
+});
+
+it('a manifest that cannot be written is a usage error before any work', async () => {
+  const input = join(dir, 'm-in');
+  await mkdir(input);
+  await writeFile(join(input, 'obj'), firehoseObject([dataPayload([{ message: R1 }])]));
+  const run = await flowhose([
+    'convert',
+    input,
+    '--to',
+    join(dir, 'm-out'),
+    '--manifest',
+    join(dir, 'no-such-dir', 'm.jsonl'),
+  ]);
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(/cannot write --manifest .*no-such-dir/);
+  await expect(readdir(join(dir, 'm-out'))).rejects.toThrow();
+});
+
+it('--dry-run writes nothing, not even the manifest', async () => {
+  const input = join(dir, 'dry-in');
+  await mkdir(input);
+  await writeFile(join(input, 'obj'), firehoseObject([dataPayload([{ message: R1 }])]));
+  const manifest = join(dir, 'dry.jsonl');
+  const run = await flowhose([
+    'convert',
+    input,
+    '--to',
+    join(dir, 'dry-out'),
+    '--dry-run',
+    '--manifest',
+    manifest,
+  ]);
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(/^convert .*obj -> .*obj\.csv\.gz/m);
+  await expect(readFile(manifest)).rejects.toThrow();
+  await expect(readdir(join(dir, 'dry-out'))).rejects.toThrow();
+});
+
+it('failed objects count no rows in the summary: it reports what was written', async () => {
+  const input = join(dir, 'counts');
+  await mkdir(input);
+  await writeFile(join(input, 'good'), firehoseObject([dataPayload([{ message: R1 }])]));
+  // Two good records, then a truncated payload: the object fails after rows were produced.
+  await writeFile(
+    join(input, 'bad'),
+    Buffer.from(`${dataPayload([{ message: R1 }, { message: R1 }])}{"logEvents":[`),
+  );
+  const run = await flowhose(['convert', input, '--to', join(dir, 'counts-out')]);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toMatch(/objects 1 ok, 1 failed · rows 1 ·/);
+});
