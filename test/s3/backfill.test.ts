@@ -421,6 +421,26 @@ describe('convert s3://… (backfill against s3rver)', () => {
     await expectComplete('corrupt/out/zz-good-2.csv.gz', TINY[2]!);
   });
 
+  it('an output prefix inside the input prefix is never read back as input', async () => {
+    await putObjects([['nested/a', TINY[0]!.bytes]], SRC);
+    const first = await convertRun(`s3://${SRC}/nested/`, `s3://${SRC}/nested/csv/`);
+    expect(first.code, first.stderr).toBe(0);
+    const second = await convertRun(`s3://${SRC}/nested/`, `s3://${SRC}/nested/csv/`);
+    expect(second.code, second.stderr).toBe(0);
+    expect(await listKeys(SRC, 'nested/')).toEqual(['nested/a', 'nested/csv/a.csv.gz']);
+    expect(second.manifest.map((l) => [l.source, l.status])).toEqual([[`s3://${SRC}/nested/a`, 'skipped']]);
+  });
+
+  it('one S3 object to a local directory records its LastModified, so a rerun skips it', async () => {
+    await putObjects([['single/obj', TINY[1]!.bytes]], SRC);
+    const out = join(tmp, 'single-out');
+    const first = await convertRun(`s3://${SRC}/single/obj`, out);
+    expect(first.code, first.stderr).toBe(0);
+    expect(csvOf(await readFile(join(out, 'obj.csv.gz')))).toBe(TINY[1]!.csv);
+    const second = await convertRun(`s3://${SRC}/single/obj`, out);
+    expect(second.manifest.map((l) => l.status)).toEqual(['skipped']);
+  });
+
   it('leaves out Firehose error prefixes by default (saying so), converts them with --convert-error-prefixes', async () => {
     await putObjects([
       ['errp/in/2020/02/01/obj', TINY[0]!.bytes],
