@@ -70,6 +70,7 @@ async function convertOnce(
   };
   let sink: ObjectSink | undefined;
   let source: OpenedSource | undefined;
+  let rejectsCommitted = false;
   const rejects = new RejectsWriter(result.source, io.openRejectsSink(task.dest, result.source));
   let convert: ConvertStream | undefined;
   try {
@@ -124,6 +125,7 @@ async function convertOnce(
       signal,
     );
     await rejects.commit();
+    rejectsCommitted = rejects.kept;
     await sink.commit();
     if (rejects.kept) result.rejectsDest = describeRejects(task.dest);
     else if (destExisted) await io.removeRejects(task.dest).catch(() => {}); // from an older version of the source
@@ -133,6 +135,8 @@ async function convertOnce(
     // upload's own error says what happened (and whether it is worth another attempt).
     const cause = sink?.failure?.() ?? error;
     await Promise.allSettled([sink?.abort(), rejects.abort()]);
+    // The output failed after its rejects were stored: they must not outlive it.
+    if (rejectsCommitted) await io.removeRejects(task.dest).catch(() => {});
     result.status = 'failed';
     result.error = classify(cause, signal);
   }
