@@ -16,6 +16,7 @@ export interface Config {
   logFormat?: string;
   gzipLevel: number;
   parallelGzip: number;
+  gzipStrategy: 'filtered' | 'default';
   chunkSize: number;
   maxRecordBytes: number;
   payloadParser: PayloadParser;
@@ -48,6 +49,7 @@ export interface RawConvertOptions {
   gzipLevel?: number;
   gzip?: boolean;
   parallelGzip?: number;
+  gzipStrategy?: string;
   chunkSize?: string | number;
   maxRecordSize?: string | number;
   parser?: string;
@@ -143,6 +145,10 @@ export function createConfig(raw: RawConvertOptions): Config {
   if (!Number.isInteger(parallelGzip) || parallelGzip < 0 || parallelGzip > 256) {
     throw new UsageError(`--parallel-gzip must be a whole number from 0 to 256, got ${raw.parallelGzip}`);
   }
+  const gzipStrategy = raw.gzipStrategy ?? 'filtered';
+  if (gzipStrategy !== 'filtered' && gzipStrategy !== 'default') {
+    throw new UsageError(`--gzip-strategy must be filtered or default, got "${raw.gzipStrategy}"`);
+  }
   const payloadParser = (raw.parser ?? 'scanner') as PayloadParser;
   if (!PAYLOAD_PARSERS.includes(payloadParser)) {
     throw new UsageError(`--parser must be one of ${PAYLOAD_PARSERS.join(', ')}, got "${raw.parser}"`);
@@ -160,6 +166,7 @@ export function createConfig(raw: RawConvertOptions): Config {
     logFormat: raw.logFormat,
     gzipLevel,
     parallelGzip,
+    gzipStrategy,
     chunkSize,
     maxRecordBytes,
     payloadParser,

@@ -11,7 +11,7 @@
 
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createGzip } from 'node:zlib';
+import { constants, createGzip } from 'node:zlib';
 import { FlowhoseError } from './core/errors.js';
 import { parseLogFormat } from './core/log-format.js';
 import { createAdapters, type IoAdapters, type OpenedSource } from './io/adapters.js';
@@ -102,12 +102,13 @@ async function convertOnce(
       throw readFailed(result.source, error);
     }
     sink = await io.openSink(task.dest, result.source, source.version);
+    const strategy = options.gzipStrategy === 'filtered' ? constants.Z_FILTERED : constants.Z_DEFAULT_STRATEGY;
     const compress =
       options.gzipLevel === 0
         ? []
         : options.parallelGzip > 1
-          ? [new ParallelGzip({ level: options.gzipLevel, concurrency: options.parallelGzip })]
-          : [createGzip({ level: options.gzipLevel, chunkSize: options.chunkSize })];
+          ? [new ParallelGzip({ level: options.gzipLevel, strategy, concurrency: options.parallelGzip })]
+          : [createGzip({ level: options.gzipLevel, strategy, chunkSize: options.chunkSize })];
     await runPipeline(
       [
         source.stream,

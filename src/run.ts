@@ -70,6 +70,7 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
     logFormat: config.logFormat,
     gzipLevel: config.gzipLevel,
     parallelGzip: config.parallelGzip,
+    gzipStrategy: config.gzipStrategy,
     chunkSize: config.chunkSize,
     maxRecordBytes: config.maxRecordBytes,
     payloadParser: config.payloadParser,

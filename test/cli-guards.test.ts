@@ -104,3 +104,31 @@ it('failed objects count no rows in the summary: it reports what was written', a
   expect(run.code).toBe(2);
   expect(run.stderr).toMatch(/objects 1 ok, 1 failed · rows 1 ·/);
 });
+
+it('--gzip-strategy filtered (the default) writes smaller gzip of the same CSV; a bad value is a usage error', async () => {
+  const opts = { cwd: root, encoding: 'buffer' as const, maxBuffer: 64 * 1024 * 1024 };
+  const args = (strategy: string) => [
+    'bin/flowhose.cjs',
+    'convert',
+    'examples/firehose-sample',
+    '--to',
+    '-',
+    '--gzip-strategy',
+    strategy,
+  ];
+  const filtered = await exec(process.execPath, args('filtered'), opts);
+  const plain = await exec(process.execPath, args('default'), opts);
+  const { gunzipSync } = await import('node:zlib');
+  expect(gunzipSync(filtered.stdout).equals(gunzipSync(plain.stdout))).toBe(true);
+  expect(filtered.stdout.length).toBeLessThan(plain.stdout.length);
+  const bad = await flowhose([
+    'convert',
+    'examples/firehose-sample',
+    '--to',
+    '-',
+    '--gzip-strategy',
+    'huffman',
+  ]);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toMatch(/--gzip-strategy must be filtered or default, got "huffman"/);
+});

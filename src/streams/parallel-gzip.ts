@@ -6,6 +6,7 @@ const gzipAsync = promisify(gzip);
 
 export interface ParallelGzipOptions {
   level: number;
+  strategy?: number;
   /** Members compressed at once (each on a libuv thread). */
   concurrency: number;
   /** Uncompressed bytes per member. */
@@ -61,7 +62,7 @@ export class ParallelGzip extends Transform {
     const data = Buffer.concat(this.block, this.blockBytes);
     this.block = [];
     this.blockBytes = 0;
-    const member = gzipAsync(data, { level: this.options.level });
+    const member = gzipAsync(data, { level: this.options.level, strategy: this.options.strategy });
     member.catch(() => {}); // observed in drainTo, in order
     this.inFlight.push(member);
   }
