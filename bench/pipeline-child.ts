@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { constants, createGzip } from 'node:zlib';
 import { createConfig } from '../src/config.js';
 import { run } from '../src/run.js';
 import { gunzipLayers } from '../src/streams/gunzip-layers.js';
@@ -95,7 +95,7 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       const c = counter();
       await pipeline(
         createReadStream(file, { highWaterMark: 64 * 1024 }),
-        createGzip({ level: job.level, chunkSize: 64 * 1024 }),
+        createGzip({ level: job.level, strategy: constants.Z_FILTERED, chunkSize: 64 * 1024 }),
         c.sink,
       );
       out += c.bytes();
