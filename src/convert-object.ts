@@ -102,7 +102,8 @@ async function convertOnce(
       throw readFailed(result.source, error);
     }
     sink = await io.openSink(task.dest, result.source, source.version);
-    const strategy = options.gzipStrategy === 'filtered' ? constants.Z_FILTERED : constants.Z_DEFAULT_STRATEGY;
+    const strategy =
+      options.gzipStrategy === 'filtered' ? constants.Z_FILTERED : constants.Z_DEFAULT_STRATEGY;
     const compress =
       options.gzipLevel === 0
         ? []
