@@ -1,17 +1,11 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { TaskResult } from './task.js';
+import { type Counts, noCounts, type TaskResult } from './task.js';
 
-export interface RunSummary {
+export interface RunSummary extends Counts {
   ok: number;
   failed: number;
   skipped: number;
-  rows: number;
-  rejected: number;
-  control: number;
-  bytesIn: number;
-  bytesDecoded: number;
-  bytesOut: number;
   seconds: number;
 }
 
@@ -20,18 +14,7 @@ export interface RunSummary {
  * the manifest, and prints the one-line summary at the end.
  */
 export class Reporter {
-  readonly summary: RunSummary = {
-    ok: 0,
-    failed: 0,
-    skipped: 0,
-    rows: 0,
-    rejected: 0,
-    control: 0,
-    bytesIn: 0,
-    bytesDecoded: 0,
-    bytesOut: 0,
-    seconds: 0,
-  };
+  readonly summary: RunSummary = { ok: 0, failed: 0, skipped: 0, seconds: 0, ...noCounts() };
   private readonly started = performance.now();
   private readonly manifest: WriteStream | undefined;
   private manifestError: Error | undefined;

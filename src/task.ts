@@ -54,10 +54,8 @@ export const CANCELLED = 2;
 /** `not-started`: dispatched, but the run was stopping before a worker picked it up. */
 export type TaskStatus = 'ok' | 'failed' | 'skipped' | 'not-started';
 
-export interface TaskResult {
-  source: string;
-  dest: string;
-  status: TaskStatus;
+/** What an object (or, summed, a run) amounts to. */
+export interface Counts {
   rows: number;
   rejected: number;
   control: number;
@@ -66,6 +64,12 @@ export interface TaskResult {
   /** Bytes after every gzip layer was removed. */
   bytesDecoded: number;
   bytesOut: number;
+}
+
+export interface TaskResult extends Counts {
+  source: string;
+  dest: string;
+  status: TaskStatus;
   /** Where rejected records were kept, when there were any and they were kept. */
   rejectsDest?: string;
   error?: TaskError;
@@ -79,7 +83,7 @@ export interface TaskError {
 }
 
 /** A result's counters before anything was read. */
-export const noCounts = () => ({
+export const noCounts = (): Counts => ({
   rows: 0,
   rejected: 0,
   control: 0,
