@@ -11,7 +11,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTROL_PAYLOAD, dataPayload, type EventSpec, firehoseObject, HEADER_V2 } from './helpers.js';
+import {
+  CONTROL_PAYLOAD,
+  dataPayload,
+  type EventSpec,
+  firehoseObject,
+  HEADER_V2,
+  listFiles,
+} from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'flowhose.cjs');
@@ -58,21 +65,6 @@ async function put(path: string, bytes: Buffer | string): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bytes);
   return path;
-}
-
-/** Every file below dir, `/`-separated and sorted, hidden files included. */
-async function listFiles(dir: string): Promise<string[]> {
-  if (!existsSync(dir)) return [];
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) =>
-      join(e.parentPath, e.name)
-        .slice(dir.length + 1)
-        .split('\\')
-        .join('/'),
-    )
-    .sort();
 }
 
 const gunzipText = async (path: string) => gunzipSync(await readFile(path)).toString('utf8');

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { FlowLogConverter, type PayloadParser } from '../src/core/converter.js';
 import type { FlowhoseError, Reject } from '../src/core/errors.js';
@@ -93,3 +96,18 @@ export function randomCuts(length: number, count: number, seed: number): number[
 
 export const HEADER_V2 =
   'timestamp,version,account-id,interface-id,srcaddr,dstaddr,srcport,dstport,protocol,packets,bytes,start,end,action,log-status';
+
+/** Every file below dir, `/`-separated and sorted, hidden files included. */
+export async function listFiles(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) =>
+      join(e.parentPath, e.name)
+        .slice(dir.length + 1)
+        .split('\\')
+        .join('/'),
+    )
+    .sort();
+}

@@ -1,4 +1,4 @@
-import { PassThrough, type Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import {
   type AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -9,6 +9,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { forwardTo } from './forward.js';
 import type { S3Location, S3Settings } from './s3-url.js';
 import type { ObjectSink } from './sink.js';
 
@@ -133,21 +134,7 @@ export function openS3Sink(
     if (!aborting) failure ??= error; // observed by commit() and failure(); abort() makes it reject on purpose
   });
   // The pipeline writes here; finishing this stream does not end the upload's body.
-  const stream = new Writable({
-    highWaterMark: 256 * 1024,
-    write(chunk: Buffer, _encoding, callback) {
-      if (body.write(chunk)) {
-        callback();
-        return;
-      }
-      const settle = (error?: Error | null) => {
-        body.off('drain', settle).off('close', onClose);
-        callback(error);
-      };
-      const onClose = () => settle(new Error('the upload stopped taking data'));
-      body.once('drain', settle).once('close', onClose);
-    },
-  });
+  const stream = forwardTo(body, 'the upload stopped taking data');
   return {
     stream,
     async commit() {

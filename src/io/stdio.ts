@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { forwardTo } from './forward.js';
 import type { ObjectSink } from './sink.js';
 
 /**
@@ -7,25 +7,7 @@ import type { ObjectSink } from './sink.js';
  * and waits for each write to be flushed.
  */
 export function openStdoutSink(stdout: NodeJS.WritableStream = process.stdout): ObjectSink {
-  const stream = new Writable({
-    highWaterMark: 256 * 1024,
-    write(chunk: Buffer, _encoding, callback) {
-      if (stdout.write(chunk)) {
-        callback();
-        return;
-      }
-      const onDrain = () => {
-        stdout.off('error', onError);
-        callback();
-      };
-      const onError = (error: Error) => {
-        stdout.off('drain', onDrain);
-        callback(error);
-      };
-      stdout.once('drain', onDrain);
-      stdout.once('error', onError);
-    },
-  });
+  const stream = forwardTo(stdout, 'standard output was closed');
   return {
     stream,
     async commit() {},

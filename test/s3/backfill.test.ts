@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom, generateObject, generatePayloads, type ObjectOptions } from '../../src/gen/corpus.js';
-import { convert } from '../helpers.js';
+import { convert, listFiles } from '../helpers.js';
 import { type S3Request, type S3TestServer, startS3Server } from './server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -236,21 +236,6 @@ async function writeLocal(dir: string, entries: ReadonlyArray<readonly [string, 
     await mkdir(dirname(join(dir, relative)), { recursive: true });
     await writeFile(join(dir, relative), bytes);
   }
-}
-
-/** Every file below dir, `/`-separated and sorted. */
-async function listFiles(dir: string): Promise<string[]> {
-  if (!existsSync(dir)) return [];
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) =>
-      join(e.parentPath, e.name)
-        .slice(dir.length + 1)
-        .split('\\')
-        .join('/'),
-    )
-    .sort();
 }
 
 // ── tests ────────────────────────────────────────────────────────────────────────────────────────────────────
