@@ -4,7 +4,7 @@
  * before it is timed. The regex variants are only correct on inputs without JSON escapes or
  * reordered keys: the suite reports them as not comparable on inputs where they differ.
  */
-import { FlowLogConverter } from '../src/core/converter.js';
+import { FlowLogConverter, type PayloadParser } from '../src/core/converter.js';
 import { HEADER_LINE } from './header.js';
 
 export interface ParserInstance {
@@ -98,7 +98,7 @@ export const tunedRegex: ParserVariant = {
   },
 };
 
-function converterVariant(name: string, describe: string, payloadParser: 'scanner' | 'json'): ParserVariant {
+function converterVariant(name: string, describe: string, payloadParser: PayloadParser): ParserVariant {
   return {
     name,
     describe,
@@ -128,11 +128,16 @@ export const jsonParse = converterVariant(
 );
 export const scanner = converterVariant(
   'core scanner',
-  'the byte-level scanner of the core (--parser scanner, the default)',
+  'the byte-level scanner of the core in TypeScript (--parser scanner)',
   'scanner',
 );
+export const wasmScanner = converterVariant(
+  'core wasm',
+  'the core with its WebAssembly fast path, the scanner for what it declines (--parser wasm, the default)',
+  'wasm',
+);
 
-export const VARIANTS: readonly ParserVariant[] = [naiveRegex, tunedRegex, jsonParse, scanner];
+export const VARIANTS: readonly ParserVariant[] = [naiveRegex, tunedRegex, jsonParse, scanner, wasmScanner];
 
 /** Runs a variant over `data` in `chunkSize` pieces; returns the CSV bytes and row count. */
 export function runVariant(

@@ -6,6 +6,7 @@ import {
   DEFAULT_GZIP_LEVEL,
   defaultWorkers,
 } from './config.js';
+import { DEFAULT_PAYLOAD_PARSER } from './core/converter.js';
 import { UsageError } from './core/errors.js';
 import { DEFAULT_FIELDS } from './core/fields.js';
 import { parseLogFormat } from './core/log-format.js';
@@ -151,8 +152,9 @@ export async function main(argv: string[]): Promise<number> {
           })
           .option('parser', {
             type: 'string',
-            default: 'scanner',
-            describe: 'How JSON payloads are read: scanner (bytes) or json (JSON.parse); same output',
+            default: DEFAULT_PAYLOAD_PARSER,
+            describe:
+              'How JSON payloads are read: wasm (WebAssembly fast path, scanner for the rest), scanner (TypeScript) or json (JSON.parse); same output',
           })
           .option('manifest', {
             type: 'string',

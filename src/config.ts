@@ -1,5 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { DEFAULT_MAX_RECORD_BYTES, PAYLOAD_PARSERS, type PayloadParser } from './core/converter.js';
+import {
+  DEFAULT_MAX_RECORD_BYTES,
+  DEFAULT_PAYLOAD_PARSER,
+  PAYLOAD_PARSERS,
+  type PayloadParser,
+} from './core/converter.js';
 import { UsageError } from './core/errors.js';
 import { parseLogFormat } from './core/log-format.js';
 import { isS3Url, parseS3Url } from './io/s3-url.js';
@@ -149,7 +154,7 @@ export function createConfig(raw: RawConvertOptions): Config {
   if (gzipStrategy !== 'filtered' && gzipStrategy !== 'default') {
     throw new UsageError(`--gzip-strategy must be filtered or default, got "${raw.gzipStrategy}"`);
   }
-  const payloadParser = (raw.parser ?? 'scanner') as PayloadParser;
+  const payloadParser = (raw.parser ?? DEFAULT_PAYLOAD_PARSER) as PayloadParser;
   if (!PAYLOAD_PARSERS.includes(payloadParser)) {
     throw new UsageError(`--parser must be one of ${PAYLOAD_PARSERS.join(', ')}, got "${raw.parser}"`);
   }

@@ -40,6 +40,8 @@ describe('parser suite', () => {
       'JSON.parse',
       'core scanner',
       'core scanner',
+      'core wasm',
+      'core wasm',
     ]);
     for (const row of result.rows) {
       expect(row.mbPerSecond).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { FlowLogConverter, type PayloadParser } from '../src/core/converter.js';
+import { DEFAULT_PAYLOAD_PARSER, FlowLogConverter, type PayloadParser } from '../src/core/converter.js';
 import type { FlowhoseError, Reject } from '../src/core/errors.js';
 import { DEFAULT_FORMAT, type FlowFormat } from '../src/core/log-format.js';
 
@@ -19,7 +19,7 @@ export function convertPieces(
   cuts: number[] = [],
   format: FlowFormat = DEFAULT_FORMAT,
   outputChunkBytes = 64 * 1024,
-  payloadParser: PayloadParser = 'scanner',
+  payloadParser: PayloadParser = DEFAULT_PAYLOAD_PARSER,
 ): Converted {
   const out: Buffer[] = [];
   const rejects: Reject[] = [];

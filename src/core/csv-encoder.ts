@@ -131,6 +131,18 @@ export class CsvEncoder {
     return undefined;
   }
 
+  /** Appends rows encoded elsewhere (the WebAssembly fast path), copying them. */
+  writeBytes(bytes: Uint8Array): void {
+    let from = 0;
+    while (from < bytes.length) {
+      const n = Math.min(bytes.length - from, this.out.length - this.pos);
+      this.out.set(bytes.subarray(from, from + n), this.pos);
+      this.pos += n;
+      from += n;
+      if (this.pos >= this.chunkBytes) this.flush();
+    }
+  }
+
   /** Hands on whatever is buffered. */
   flush(): void {
     if (this.pos === 0) return;

@@ -73,7 +73,7 @@ export class PayloadReader {
     this.expect(0x7b);
     if (this.peek() !== 0x7d) {
       for (;;) {
-        const keyStart = this.pos + 1;
+        const keyStart = this.skipSpace() + 1; // white space may follow a comma
         const keyEnd = this.readString();
         this.expect(0x3a);
         if (this.keyIs(keyStart, keyEnd, K_LOG_EVENTS)) {
@@ -154,7 +154,7 @@ export class PayloadReader {
       this.pos++;
     } else {
       for (;;) {
-        const keyStart = this.pos + 1;
+        const keyStart = this.skipSpace() + 1; // white space may follow a comma
         const keyEnd = this.readString();
         this.expect(0x3a);
         if (this.keyIs(keyStart, keyEnd, K_MESSAGE) && this.peek() === 0x22) {

@@ -1,0 +1,455 @@
+// AssemblyScript, compiled to WebAssembly by `npm run build:wasm` (not by tsc).
+//
+// The hot path of the converter: one complete CloudWatch Logs DATA_MESSAGE payload in, its CSV
+// rows out. It takes only the common, well-formed case and answers "not mine" (-1) for
+// anything else: escapes in a message, a record that would be rejected, a control message, an
+// unusual number, nesting it does not expect. The TypeScript reader then handles that payload
+// from the start, so every decision, error and reject stays where it is tested; this module
+// only has to agree with it on the payloads it accepts (the differential tests check that).
+//
+// Memory: [table | mask | input | output]. The host copies the payload to inputPtr(), calls
+// convert(), and copies the CSV from outputPtr(). Nothing is allocated at run time.
+
+const SPACE: u8 = 4;
+const NEEDS_QUOTES: u8 = 2;
+const NOT_DIGIT: u8 = 1;
+const MAX_FIELDS = 256;
+/** 9999-12-31T23:59:59.999Z: later times print with a six-digit year, which the host writes. */
+const MAX_ISO_MS: i64 = 253402300799999;
+const MS_PER_DAY: i64 = 86400000;
+const MAX_DEPTH = 32;
+
+const BYTE_CLASS = memory.data(256);
+const INT_MASK = memory.data(MAX_FIELDS);
+const DATE = memory.data(16);
+
+let inputBase: usize = 0;
+let inputEnd: usize = 0;
+let outputBase: usize = 0;
+let fieldCount: i32 = 0;
+let rowCount: i32 = 0;
+let cachedDay: i64 = -1;
+/** Where the last string read ends (its closing quote), and whether it held a backslash. */
+let stringEnd: usize = 0;
+let stringEscaped = false;
+
+function initTable(): void {
+  for (let c = 0; c < 256; c++) {
+    let k: u8 = NOT_DIGIT;
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) k = SPACE;
+    else if (c >= 0x30 && c <= 0x39) k = 0;
+    else if (c === 0x2c || c === 0x22) k = NOT_DIGIT | NEEDS_QUOTES;
+    store<u8>(BYTE_CLASS + c, k);
+  }
+}
+initTable();
+
+/** The field types: intMask[i] = 1 when field i must be digits or `-`. */
+export function maskPtr(): usize {
+  return INT_MASK;
+}
+
+export function maxFields(): i32 {
+  return MAX_FIELDS;
+}
+
+/**
+ * Makes room for a payload of `length` bytes and its CSV (at most twice as long, plus a
+ * timestamp per row: a row needs at least 29 bytes of JSON). Returns false when memory cannot
+ * grow that far.
+ */
+export function reserve(length: i32): bool {
+  const base = (__heap_base + 15) & ~15;
+  const outBase = (base + <usize>length + 15) & ~15;
+  const needed = outBase + <usize>length * 2 + 1024;
+  const have = (<usize>memory.size()) << 16;
+  if (needed > have) {
+    const pages = <i32>((needed - have + 0xffff) >> 16);
+    if (memory.grow(pages) < 0) return false;
+  }
+  inputBase = base;
+  outputBase = outBase;
+  return true;
+}
+
+export function inputPtr(): usize {
+  return inputBase;
+}
+
+export function outputPtr(): usize {
+  return outputBase;
+}
+
+export function rows(): i32 {
+  return rowCount;
+}
+
+/**
+ * Converts the payload in input[0, length) for a format of `fields` fields. Returns the CSV's
+ * length, or -1 when the payload must go to the full reader.
+ */
+export function convert(length: i32, fields: i32): i32 {
+  if (fields <= 0 || fields > MAX_FIELDS) return -1;
+  fieldCount = fields;
+  rowCount = 0;
+  inputEnd = inputBase + <usize>length;
+  let p = skipSpace(inputBase);
+  if (p >= inputEnd || load<u8>(p) !== 0x7b) return -1;
+  p = skipSpace(p + 1);
+  let out = outputBase;
+  let hasEvents = false;
+  if (p < inputEnd && load<u8>(p) === 0x7d) {
+    p++;
+  } else {
+    for (;;) {
+      const keyStart = p + 1;
+      p = readString(p);
+      if (p === 0) return -1;
+      const keyEnd = stringEnd;
+      p = skipSpace(p);
+      if (p >= inputEnd || load<u8>(p) !== 0x3a) return -1;
+      p = skipSpace(p + 1);
+      const keyLength = keyEnd - keyStart;
+      if (keyLength === 9 && isLogEvents(keyStart)) {
+        if (hasEvents) return -1; // the reader appends both arrays; rare enough to leave to it
+        hasEvents = true;
+        p = readEvents(p, out);
+        if (p === 0) return -1;
+        out = eventsOut;
+      } else if (keyLength === 11 && isMessageType(keyStart)) {
+        if (p >= inputEnd || load<u8>(p) !== 0x22) return -1;
+        const valueStart = p + 1;
+        p = readString(p);
+        if (p === 0 || stringEnd - valueStart !== 12 || !isDataMessage(valueStart)) return -1;
+      } else if (keyLength === 7 && isMessage(keyStart)) {
+        return -1; // a {"message": …} record or a payload carrying both: the reader decides
+      } else {
+        p = skipValue(p, 0);
+        if (p === 0) return -1;
+      }
+      p = skipSpace(p);
+      if (p >= inputEnd) return -1;
+      const c = load<u8>(p);
+      if (c === 0x2c) {
+        p = skipSpace(p + 1);
+        continue;
+      }
+      if (c !== 0x7d) return -1;
+      p++;
+      break;
+    }
+  }
+  if (skipSpace(p) !== inputEnd || !hasEvents) return -1;
+  return <i32>(out - outputBase);
+}
+
+/** At `[`: reads every event, writing its row from `outStart` on. Returns the position after `]`, 0 to bail. */
+function readEvents(at: usize, outStart: usize): usize {
+  if (at >= inputEnd || load<u8>(at) !== 0x5b) return 0;
+  let p = skipSpace(at + 1);
+  let out = outStart;
+  if (p < inputEnd && load<u8>(p) === 0x5d) {
+    eventsOut = out;
+    return p + 1;
+  }
+  for (;;) {
+    if (p >= inputEnd || load<u8>(p) !== 0x7b) return 0;
+    p = skipSpace(p + 1);
+    let timestamp: i64 = -1;
+    let messageStart: usize = 0;
+    let messageEnd: usize = 0;
+    if (p < inputEnd && load<u8>(p) === 0x7d) {
+      return 0; // an event without a message is a reject
+    }
+    for (;;) {
+      const keyStart = p + 1;
+      p = readString(p);
+      if (p === 0) return 0;
+      const keyEnd = stringEnd;
+      p = skipSpace(p);
+      if (p >= inputEnd || load<u8>(p) !== 0x3a) return 0;
+      p = skipSpace(p + 1);
+      const keyLength = keyEnd - keyStart;
+      if (keyLength === 7 && isMessage(keyStart) && p < inputEnd && load<u8>(p) === 0x22) {
+        messageStart = p + 1;
+        p = readString(p);
+        if (p === 0 || stringEscaped) return 0;
+        messageEnd = stringEnd;
+      } else if (keyLength === 9 && isTimestamp(keyStart)) {
+        p = readTimestamp(p);
+        if (p === 0) return 0;
+        timestamp = lastTimestamp;
+      } else {
+        p = skipValue(p, 0);
+        if (p === 0) return 0;
+      }
+      p = skipSpace(p);
+      if (p >= inputEnd) return 0;
+      const c = load<u8>(p);
+      if (c === 0x2c) {
+        p = skipSpace(p + 1);
+        continue;
+      }
+      if (c !== 0x7d) return 0;
+      p++;
+      break;
+    }
+    if (messageStart === 0 || timestamp < 0) return 0;
+    out = writeRow(out, timestamp, messageStart, messageEnd);
+    if (out === 0) return 0;
+    rowCount++;
+    p = skipSpace(p);
+    if (p >= inputEnd) return 0;
+    const c = load<u8>(p);
+    if (c === 0x2c) {
+      p = skipSpace(p + 1);
+      continue;
+    }
+    if (c !== 0x5d) return 0;
+    eventsOut = out;
+    return p + 1;
+  }
+}
+
+/** What readTimestamp read, and where readEvents left the output. */
+let lastTimestamp: i64 = 0;
+let eventsOut: usize = 0;
+
+/** A plain JSON integer of 1–16 digits without a leading zero; anything else bails. */
+function readTimestamp(at: usize): usize {
+  let p = at;
+  let value: i64 = 0;
+  while (p < inputEnd) {
+    const d = <i32>load<u8>(p) - 0x30;
+    if (d < 0 || d > 9) break;
+    value = value * 10 + d;
+    p++;
+  }
+  const digits = p - at;
+  if (digits === 0 || digits > 16 || (load<u8>(at) === 0x30 && digits > 1)) return 0;
+  if (p < inputEnd) {
+    const next = load<u8>(p);
+    if (next === 0x2e || next === 0x65 || next === 0x45) return 0;
+  }
+  if (value > MAX_ISO_MS) return 0;
+  lastTimestamp = value;
+  return p;
+}
+
+/** At a quote: returns the position after the closing quote (0 when unterminated). */
+function readString(at: usize): usize {
+  if (at >= inputEnd || load<u8>(at) !== 0x22) return 0;
+  let p = at + 1;
+  let escaped = false;
+  const end = inputEnd;
+  while (p < end) {
+    const c = load<u8>(p);
+    if (c === 0x22) {
+      stringEnd = p;
+      stringEscaped = escaped;
+      return p + 1;
+    }
+    if (c === 0x5c) {
+      escaped = true;
+      p += 2;
+    } else {
+      p++;
+    }
+  }
+  return 0;
+}
+
+/** Skips one value the row does not need. Returns the position after it, 0 to bail. */
+function skipValue(at: usize, depth: i32): usize {
+  if (at >= inputEnd || depth > MAX_DEPTH) return 0;
+  const c = load<u8>(at);
+  if (c === 0x22) return readString(at);
+  if (c === 0x7b || c === 0x5b) {
+    const close: u8 = c === 0x7b ? 0x7d : 0x5d;
+    let p = skipSpace(at + 1);
+    if (p < inputEnd && load<u8>(p) === close) return p + 1;
+    for (;;) {
+      if (close === 0x7d) {
+        p = readString(p);
+        if (p === 0) return 0;
+        p = skipSpace(p);
+        if (p >= inputEnd || load<u8>(p) !== 0x3a) return 0;
+        p = skipSpace(p + 1);
+      }
+      p = skipValue(p, depth + 1);
+      if (p === 0) return 0;
+      p = skipSpace(p);
+      if (p >= inputEnd) return 0;
+      const d = load<u8>(p);
+      if (d === 0x2c) {
+        p = skipSpace(p + 1);
+        continue;
+      }
+      if (d !== close) return 0;
+      return p + 1;
+    }
+  }
+  // Plain unsigned integers and true/false/null; other numbers go to the reader.
+  let p = at;
+  if (c >= 0x30 && c <= 0x39) {
+    while (p < inputEnd && load<u8>(p) >= 0x30 && load<u8>(p) <= 0x39) p++;
+    if (c === 0x30 && p - at > 1) return 0;
+  } else if (c === 0x74 && matches(at, 0x65757274, 4)) {
+    p = at + 4; // true
+  } else if (c === 0x6e && matches(at, 0x6c6c756e, 4)) {
+    p = at + 4; // null
+  } else if (c === 0x66 && at + 5 <= inputEnd && matches(at, 0x736c6166, 4) && load<u8>(at + 4) === 0x65) {
+    p = at + 5; // false
+  } else {
+    return 0;
+  }
+  // The reader reads a literal as a run of number-ish bytes, so one must end here.
+  if (p < inputEnd) {
+    const d = load<u8>(p);
+    if (
+      (d >= 0x30 && d <= 0x39) ||
+      d === 0x2d ||
+      d === 0x2b ||
+      d === 0x2e ||
+      (d >= 0x61 && d <= 0x7a) ||
+      d === 0x45
+    ) {
+      return 0;
+    }
+  }
+  return p;
+}
+
+function matches(at: usize, word: u32, length: usize): bool {
+  return at + length <= inputEnd && load<u32>(at) === word;
+}
+
+function skipSpace(at: usize): usize {
+  let p = at;
+  while (p < inputEnd) {
+    const c = load<u8>(p);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    p++;
+  }
+  return p;
+}
+
+// "logEvents", "messageType", "message", "timestamp", "DATA_MESSAGE" as little-endian words.
+function isLogEvents(p: usize): bool {
+  return load<u32>(p) === 0x45676f6c && load<u32>(p + 4) === 0x746e6576 && load<u8>(p + 8) === 0x73;
+}
+function isMessageType(p: usize): bool {
+  return (
+    load<u32>(p) === 0x7373656d &&
+    load<u32>(p + 4) === 0x54656761 &&
+    load<u16>(p + 8) === 0x7079 &&
+    load<u8>(p + 10) === 0x65
+  );
+}
+function isMessage(p: usize): bool {
+  return load<u32>(p) === 0x7373656d && load<u16>(p + 4) === 0x6761 && load<u8>(p + 6) === 0x65;
+}
+function isTimestamp(p: usize): bool {
+  return load<u32>(p) === 0x656d6974 && load<u32>(p + 4) === 0x6d617473 && load<u8>(p + 8) === 0x70;
+}
+function isDataMessage(p: usize): bool {
+  return load<u32>(p) === 0x41544144 && load<u32>(p + 4) === 0x53454d5f && load<u32>(p + 8) === 0x45474153;
+}
+
+/**
+ * Writes `ISO-time,field,…\n` for one record, as the host's CsvEncoder does. Returns the new
+ * output end, or 0 when the record would be rejected or quoted (the reader's business).
+ */
+function writeRow(outStart: usize, ms: i64, start: usize, end: usize): usize {
+  let o = writeIso(outStart, ms);
+  const count = fieldCount;
+  let field = 0;
+  let i = start;
+  while (i < end) {
+    let k = load<u8>(BYTE_CLASS + <usize>load<u8>(i));
+    if (k === SPACE) {
+      i++;
+      continue;
+    }
+    if (field >= count) return 0;
+    store<u8>(o++, 0x2c);
+    const tokenStart = o;
+    let flags: u8 = 0;
+    while (i < end) {
+      const c = load<u8>(i);
+      k = load<u8>(BYTE_CLASS + <usize>c);
+      if (k === SPACE) break;
+      store<u8>(o++, c);
+      flags |= k;
+      i++;
+    }
+    if (o - tokenStart === 1 && load<u8>(tokenStart) === 0x2d) {
+      o = tokenStart; // `-`: no value
+    } else if (flags !== 0) {
+      if ((flags & NEEDS_QUOTES) !== 0) return 0;
+      if (load<u8>(INT_MASK + <usize>field) !== 0) return 0;
+    }
+    field++;
+  }
+  if (field !== count) return 0;
+  store<u8>(o++, 0x0a);
+  return o;
+}
+
+function writeIso(at: usize, ms: i64): usize {
+  const day = ms / MS_PER_DAY;
+  if (day !== cachedDay) {
+    cacheDate(day);
+    cachedDay = day;
+  }
+  // YYYY-MM-DDT
+  store<u64>(at, load<u64>(DATE));
+  store<u16>(at + 8, load<u16>(DATE + 8));
+  store<u8>(at + 10, load<u8>(DATE + 10));
+  let t = <i32>(ms - day * MS_PER_DAY);
+  const hours = t / 3600000;
+  t -= hours * 3600000;
+  const minutes = t / 60000;
+  t -= minutes * 60000;
+  const seconds = t / 1000;
+  const milli = t - seconds * 1000;
+  const o = at + 11;
+  store<u8>(o, 0x30 + hours / 10);
+  store<u8>(o + 1, 0x30 + (hours % 10));
+  store<u8>(o + 2, 0x3a);
+  store<u8>(o + 3, 0x30 + minutes / 10);
+  store<u8>(o + 4, 0x30 + (minutes % 10));
+  store<u8>(o + 5, 0x3a);
+  store<u8>(o + 6, 0x30 + seconds / 10);
+  store<u8>(o + 7, 0x30 + (seconds % 10));
+  store<u8>(o + 8, 0x2e);
+  store<u8>(o + 9, 0x30 + milli / 100);
+  store<u8>(o + 10, 0x30 + ((milli / 10) % 10));
+  store<u8>(o + 11, 0x30 + (milli % 10));
+  store<u8>(o + 12, 0x5a);
+  return o + 13;
+}
+
+/** Civil date from days since 1970-01-01 (H. Hinnant's algorithm), years 1970–9999. */
+function cacheDate(days: i64): void {
+  const z = days + 719468;
+  const era = z / 146097;
+  const doe = z - era * 146097;
+  const yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const mp = (5 * doy + 2) / 153;
+  const d = <i32>(doy - (153 * mp + 2) / 5 + 1);
+  const m = <i32>(mp < 10 ? mp + 3 : mp - 9);
+  const y = <i32>(yoe + era * 400 + (m <= 2 ? 1 : 0));
+  store<u8>(DATE, 0x30 + y / 1000);
+  store<u8>(DATE + 1, 0x30 + ((y / 100) % 10));
+  store<u8>(DATE + 2, 0x30 + ((y / 10) % 10));
+  store<u8>(DATE + 3, 0x30 + (y % 10));
+  store<u8>(DATE + 4, 0x2d);
+  store<u8>(DATE + 5, 0x30 + m / 10);
+  store<u8>(DATE + 6, 0x30 + (m % 10));
+  store<u8>(DATE + 7, 0x2d);
+  store<u8>(DATE + 8, 0x30 + d / 10);
+  store<u8>(DATE + 9, 0x30 + (d % 10));
+  store<u8>(DATE + 10, 0x54);
+}
