@@ -4,7 +4,7 @@ import { describeByte, JsonFramer } from './json-framer.js';
 import { LineSplitter } from './line-splitter.js';
 import { DEFAULT_FORMAT, type FlowFormat, headerFormat } from './log-format.js';
 import { PayloadKind, PayloadReader } from './payload-reader.js';
-import { WasmPayloadConverter } from './wasm-payload.js';
+import { WasmFramer } from './wasm-framer.js';
 
 export interface ConverterOptions {
   /** The flow log's format; a header line in a text input overrides it for that input. */
@@ -63,7 +63,10 @@ export class FlowLogConverter {
   private readonly framer: JsonFramer;
   private readonly splitter: LineSplitter;
   private readonly reader = new PayloadReader();
-  private wasm: WasmPayloadConverter | undefined;
+  /** With the wasm parser, JSON input goes through here instead of `framer`. */
+  private wasmFramer: WasmFramer | undefined;
+  private readonly wantWasm: boolean;
+  private readonly maxRecordBytes: number;
   private readonly onReject: ((reject: Reject) => void) | undefined;
   private readonly onPayload: (
     b: Buffer,
@@ -80,12 +83,10 @@ export class FlowLogConverter {
     this.framer = new JsonFramer(max);
     this.splitter = new LineSplitter(max);
     this.onReject = options.onReject;
+    this.maxRecordBytes = max;
     const parser = options.payloadParser ?? DEFAULT_PAYLOAD_PARSER;
     if (parser === 'json') this.onPayload = this.readPayloadJson.bind(this);
-    else if (parser === 'wasm') {
-      this.wasm = new WasmPayloadConverter();
-      this.onPayload = this.readPayloadWasm.bind(this);
-    }
+    this.wantWasm = parser === 'wasm';
   }
 
   write(chunk: Buffer): FlowhoseError | undefined {
@@ -95,18 +96,28 @@ export class FlowLogConverter {
       if (error) return error;
       // Leading white space seen in earlier chunks still counts in the offsets of errors.
       const mode = this.mode as Mode;
-      if (mode === 'json') this.framer.startAt(this.stats.bytes);
-      else if (mode === 'text') this.splitter.startAt(this.stats.bytes);
+      if (mode === 'json') {
+        if (this.wantWasm && WasmFramer.supports(this.format)) {
+          this.wasmFramer = new WasmFramer(this.format, this.maxRecordBytes);
+          this.wasmFramer.startAt(this.stats.bytes);
+        } else {
+          this.framer.startAt(this.stats.bytes);
+        }
+      } else if (mode === 'text') this.splitter.startAt(this.stats.bytes);
     }
     this.stats.bytes += chunk.length;
-    if (this.mode === 'json') return this.framer.push(chunk, this.onPayload);
+    if (this.mode === 'json') {
+      return this.wasmFramer
+        ? this.wasmFramer.push(chunk, this.onPayload, this.onCsv)
+        : this.framer.push(chunk, this.onPayload);
+    }
     if (this.mode === 'text') return this.splitter.push(chunk, this.onLine);
     return undefined; // only white space so far
   }
 
   end(): FlowhoseError | undefined {
     if (this.mode === 'json') {
-      const error = this.framer.end();
+      const error = (this.wasmFramer ?? this.framer).end();
       if (error) return error;
     } else if (this.mode === 'text') {
       this.splitter.end(this.onLine);
@@ -190,17 +201,13 @@ export class FlowLogConverter {
     return undefined;
   }
 
-  /** The WebAssembly fast path; what it declines goes to readPayload from the start. */
-  private readPayloadWasm(b: Buffer, start: number, end: number, offset: number): FlowhoseError | undefined {
-    const wasm = this.wasm!;
-    const csv = wasm.convert(b, start, end, this.format);
-    if (csv === undefined) return this.readPayload(b, start, end, offset);
-    this.stats.payloads++;
+  /** Rows the WebAssembly fast path wrote for whole payloads. */
+  private readonly onCsv = (csv: Uint8Array, rows: number, payloads: number): void => {
+    this.stats.payloads += payloads;
     this.ensureHeader();
     this.encoder.writeBytes(csv);
-    this.stats.rows += wasm.rows;
-    return undefined;
-  }
+    this.stats.rows += rows;
+  };
 
   /** The JSON.parse variant of readPayload: the same decisions, on a parsed object. */
   private readPayloadJson(b: Buffer, start: number, end: number, offset: number): FlowhoseError | undefined {

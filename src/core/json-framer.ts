@@ -62,11 +62,7 @@ export class JsonFramer {
           objectStart = i;
           this.objectOffset = this.base + i;
         } else if (!(c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) {
-          return new FlowhoseError(
-            'BAD_JSON',
-            `expected "{" between payloads, found ${describeByte(c)}`,
-            this.base + i,
-          );
+          return notAnObjectError(c, this.base + i);
         }
       } else if (c === QUOTE) {
         this.inString = true;
@@ -85,11 +81,7 @@ export class JsonFramer {
       this.pending.push(chunk.subarray(objectStart));
       this.pendingBytes += n - objectStart;
       if (this.pendingBytes > this.maxObjectBytes) {
-        return new FlowhoseError(
-          'RECORD_TOO_LARGE',
-          `a JSON payload exceeds ${this.maxObjectBytes} bytes (raise --max-record-size if this is genuine)`,
-          this.objectOffset,
-        );
+        return tooLargeError(this.maxObjectBytes, this.objectOffset, true);
       }
     }
     this.base += n;
@@ -99,11 +91,7 @@ export class JsonFramer {
   /** Called at end of input: an unfinished object means the input was cut short. */
   end(): FlowhoseError | undefined {
     if (this.depth === 0) return undefined;
-    return new FlowhoseError(
-      'TRUNCATED',
-      `input ended inside a JSON payload (${this.pendingBytes} bytes of it read)`,
-      this.objectOffset,
-    );
+    return truncatedError(this.pendingBytes, this.objectOffset);
   }
 
   private emit(chunk: Buffer, start: number, end: number, onValue: OnValue): FlowhoseError | undefined {
@@ -113,15 +101,31 @@ export class JsonFramer {
     this.pending = [];
     this.pendingBytes = 0;
     if (whole.length > this.maxObjectBytes) {
-      return new FlowhoseError(
-        'RECORD_TOO_LARGE',
-        `a JSON payload exceeds ${this.maxObjectBytes} bytes`,
-        this.objectOffset,
-      );
+      return tooLargeError(this.maxObjectBytes, this.objectOffset, false);
     }
     return onValue(whole, 0, whole.length, this.objectOffset);
   }
 }
+
+export const notAnObjectError = (c: number, offset: number) =>
+  new FlowhoseError('BAD_JSON', `expected "{" between payloads, found ${describeByte(c)}`, offset);
+
+/** `unfinished`: found while the payload was still arriving, when raising the limit may help. */
+export const tooLargeError = (max: number, offset: number, unfinished: boolean) =>
+  new FlowhoseError(
+    'RECORD_TOO_LARGE',
+    unfinished
+      ? `a JSON payload exceeds ${max} bytes (raise --max-record-size if this is genuine)`
+      : `a JSON payload exceeds ${max} bytes`,
+    offset,
+  );
+
+export const truncatedError = (pendingBytes: number, offset: number) =>
+  new FlowhoseError(
+    'TRUNCATED',
+    `input ended inside a JSON payload (${pendingBytes} bytes of it read)`,
+    offset,
+  );
 
 /** Length of the run of backslashes that ends just before `end`, not looking before `from`. */
 function backslashRun(b: Buffer, from: number, end: number): number {

@@ -1,14 +1,16 @@
 // AssemblyScript, compiled to WebAssembly by `npm run build:wasm` (not by tsc).
 //
-// The hot path of the converter: one complete CloudWatch Logs DATA_MESSAGE payload in, its CSV
-// rows out. It takes only the common, well-formed case and answers "not mine" (-1) for
-// anything else: escapes in a message, a record that would be rejected, a control message, an
-// unusual number, nesting it does not expect. The TypeScript reader then handles that payload
-// from the start, so every decision, error and reject stays where it is tested; this module
-// only has to agree with it on the payloads it accepts (the differential tests check that).
+// The hot path of the converter, in one place: it frames the stream of JSON payloads (the same
+// depth-and-string rules as JsonFramer) and converts each complete CloudWatch Logs DATA_MESSAGE
+// straight to CSV rows. It takes only the common, well-formed case and declines anything else
+// (escapes in a message, a record that would be rejected, a control message, an unusual number,
+// nesting it does not expect): the TypeScript reader then reads that payload from its start,
+// so every decision, error and reject stays where it is tested, and this module only has to
+// agree with it on what it accepts (the differential and fuzz tests check that).
 //
-// Memory: [table | mask | input | output]. The host copies the payload to inputPtr(), calls
-// convert(), and copies the CSV from outputPtr(). Nothing is allocated at run time.
+// Memory: [tables | input (capacity inputCap) | output (capacity outputCap)]. The host appends
+// each chunk at appendPtr() and calls run(); the CSV of converted payloads accumulates in the
+// output until the host drains it. Nothing is allocated per payload or per row.
 
 const SPACE: u8 = 4;
 const NEEDS_QUOTES: u8 = 2;
@@ -19,16 +21,49 @@ const MAX_ISO_MS: i64 = 253402300799999;
 const MS_PER_DAY: i64 = 86400000;
 const MAX_DEPTH = 32;
 
+/** What run() stopped for. */
+const NEED_MORE = 0;
+const DECLINED = 1;
+const OUTPUT_FULL = 2;
+const NOT_AN_OBJECT = 3;
+const TOO_LARGE_PENDING = 4;
+const TOO_LARGE_COMPLETE = 5;
+const NO_MEMORY = 6;
+
 const BYTE_CLASS = memory.data(256);
 const INT_MASK = memory.data(MAX_FIELDS);
 const DATE = memory.data(16);
 
-let inputBase: usize = 0;
-let inputEnd: usize = 0;
-let outputBase: usize = 0;
 let fieldCount: i32 = 0;
-let rowCount: i32 = 0;
+let maxObjectBytes: usize = 0;
 let cachedDay: i64 = -1;
+
+// The stream: input[0, fill) holds bytes not yet framed into a finished payload.
+let inputBase: usize = 0;
+let inputCap: usize = 0;
+let fill: usize = 0;
+/** Where this call's chunk begins: a payload that started before it spans chunks. */
+let chunkStart: usize = 0;
+/** Bytes dropped from the front of the input by compaction, for stream offsets. */
+let dropped: f64 = 0;
+// Framing state, as JsonFramer's.
+let scan: usize = 0;
+let depth: i32 = 0;
+let inString = false;
+let escaped = false;
+let objectStart: usize = 0;
+// Where run() stopped: a declined payload, or the byte that is not an object.
+let stopStart: usize = 0;
+let stopEnd: usize = 0;
+
+let outputBase: usize = 0;
+let outputCap: usize = 0;
+let outputFill: usize = 0;
+let rowCount: i32 = 0;
+let payloadCount: i32 = 0;
+
+// Per payload: the parse reads up to inputEnd.
+let inputEnd: usize = 0;
 /** Where the last string read ends (its closing quote), and whether it held a backslash. */
 let stringEnd: usize = 0;
 let stringEscaped = false;
@@ -53,50 +88,204 @@ export function maxFields(): i32 {
   return MAX_FIELDS;
 }
 
-/**
- * Makes room for a payload of `length` bytes and its CSV (at most twice as long, plus a
- * timestamp per row: a row needs at least 29 bytes of JSON). Returns false when memory cannot
- * grow that far.
- */
-export function reserve(length: i32): bool {
-  const base = (__heap_base + 15) & ~15;
-  const outBase = (base + <usize>length + 15) & ~15;
-  const needed = outBase + <usize>length * 2 + 1024;
-  const have = (<usize>memory.size()) << 16;
-  if (needed > have) {
-    const pages = <i32>((needed - have + 0xffff) >> 16);
-    if (memory.grow(pages) < 0) return false;
+/** Starts a stream of payloads for a format of `fields` fields. */
+export function start(fields: i32, maxObject: f64): void {
+  fieldCount = fields;
+  maxObjectBytes = <usize>maxObject;
+  if (inputBase === 0) {
+    inputBase = (__heap_base + 15) & ~15;
+    inputCap = 0;
+    outputBase = inputBase;
+    outputCap = ((<usize>memory.size()) << 16) - outputBase;
   }
-  inputBase = base;
-  outputBase = outBase;
-  return true;
+  fill = 0;
+  chunkStart = 0;
+  dropped = 0;
+  scan = 0;
+  depth = 0;
+  inString = false;
+  escaped = false;
+  objectStart = 0;
+  outputFill = 0;
+  rowCount = 0;
+  payloadCount = 0;
+}
+
+/**
+ * Makes room for `length` more input bytes and returns where to write them (0 when memory
+ * cannot grow). Finished bytes are dropped from the front first; the output must be drained.
+ */
+export function appendPtr(length: i32): usize {
+  const n = <usize>length;
+  if (fill + n > inputCap) {
+    const keep = depth > 0 ? objectStart : scan;
+    if (keep > 0) {
+      memory.copy(inputBase, inputBase + keep, fill - keep);
+      fill -= keep;
+      scan -= keep;
+      objectStart = depth > 0 ? objectStart - keep : 0;
+      dropped += <f64>keep;
+    }
+    if (fill + n > inputCap) {
+      // Doubling: a payload spanning many chunks is moved a bounded number of times.
+      let cap: usize = inputCap < 65536 ? 65536 : inputCap;
+      while (cap < fill + n) cap *= 2;
+      const outputAt = (inputBase + cap + 15) & ~15;
+      if (!ensureMemory(outputAt + 65536)) return 0;
+      inputCap = cap;
+      outputBase = outputAt;
+      outputCap = ((<usize>memory.size()) << 16) - outputBase;
+    }
+  }
+  chunkStart = fill;
+  return inputBase + fill;
+}
+
+function ensureMemory(bytes: usize): bool {
+  const have = (<usize>memory.size()) << 16;
+  if (bytes <= have) return true;
+  return memory.grow(<i32>((bytes - have + 0xffff) >> 16)) >= 0;
+}
+
+/**
+ * Frames and converts from where the last call stopped, with `appended` new bytes. Returns
+ * NEED_MORE when every complete payload is done, or why it stopped before.
+ */
+export function run(appended: i32): i32 {
+  fill += <usize>appended;
+  const base = inputBase;
+  const end = base + fill;
+  let i = base + scan;
+  while (i < end) {
+    if (inString) {
+      if (escaped) {
+        escaped = false;
+        i++;
+        continue;
+      }
+      i = findQuoteOrBackslash(i, end);
+      if (i >= end) break;
+      if (load<u8>(i) === 0x5c) escaped = true;
+      else inString = false;
+      i++;
+      continue;
+    }
+    const c = load<u8>(i);
+    if (depth === 0) {
+      if (c === 0x7b) {
+        depth = 1;
+        objectStart = i - base;
+      } else if (!(c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) {
+        scan = i - base;
+        stopStart = scan;
+        return NOT_AN_OBJECT;
+      }
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+    } else if ((c === 0x7d || c === 0x5d) && --depth === 0) {
+      const from = objectStart;
+      const to = i + 1 - base;
+      if (from < chunkStart && to - from > maxObjectBytes) {
+        stopStart = from;
+        return TOO_LARGE_COMPLETE; // JsonFramer checks a payload it had to join: so does this
+      }
+      const room = (to - from) * 2 + 1024;
+      if (outputCap - outputFill < room) {
+        if (outputFill > 0) {
+          depth = 1; // not finished yet: the host drains the output and calls run(0)
+          scan = i - base;
+          return OUTPUT_FULL;
+        }
+        if (!ensureMemory(outputBase + room)) return NO_MEMORY;
+        outputCap = ((<usize>memory.size()) << 16) - outputBase;
+      }
+      scan = to;
+      const written = convertPayload(base + from, base + to, outputBase + outputFill);
+      if (written < 0) {
+        stopStart = from;
+        stopEnd = to;
+        return DECLINED;
+      }
+      outputFill += <usize>written;
+      payloadCount++;
+    }
+    i++;
+  }
+  scan = i - base;
+  if (depth > 0 && fill - objectStart > maxObjectBytes) {
+    stopStart = objectStart;
+    return TOO_LARGE_PENDING;
+  }
+  return NEED_MORE;
+}
+
+/** The first quote or backslash in [from, to), or `to`. Strings are most of the bytes: 16 at a time. */
+function findQuoteOrBackslash(from: usize, to: usize): usize {
+  let i = from;
+  const quotes = i8x16.splat(0x22);
+  const backslashes = i8x16.splat(0x5c);
+  while (i + 16 <= to) {
+    const v = v128.load(i);
+    const hits = i8x16.bitmask(v128.or(i8x16.eq(v, quotes), i8x16.eq(v, backslashes)));
+    if (hits !== 0) return i + <usize>ctz(hits);
+    i += 16;
+  }
+  while (i < to) {
+    const c = load<u8>(i);
+    if (c === 0x22 || c === 0x5c) return i;
+    i++;
+  }
+  return to;
 }
 
 export function inputPtr(): usize {
   return inputBase;
 }
-
 export function outputPtr(): usize {
   return outputBase;
 }
-
+export function outputLength(): i32 {
+  return <i32>outputFill;
+}
+/** Rows and payloads in the output since the last drain. */
 export function rows(): i32 {
   return rowCount;
 }
-
-/**
- * Converts the payload in input[0, length) for a format of `fields` fields. Returns the CSV's
- * length, or -1 when the payload must go to the full reader.
- */
-export function convert(length: i32, fields: i32): i32 {
-  if (fields <= 0 || fields > MAX_FIELDS) return -1;
-  fieldCount = fields;
+export function payloads(): i32 {
+  return payloadCount;
+}
+export function drained(): void {
+  outputFill = 0;
   rowCount = 0;
-  inputEnd = inputBase + <usize>length;
-  let p = skipSpace(inputBase);
-  if (p >= inputEnd || load<u8>(p) !== 0x7b) return -1;
-  p = skipSpace(p + 1);
-  let out = outputBase;
+  payloadCount = 0;
+}
+/** Where run() stopped: a declined payload's [start, end), or the first byte of trouble. */
+export function stopStartAt(): i32 {
+  return <i32>stopStart;
+}
+export function stopEndAt(): i32 {
+  return <i32>stopEnd;
+}
+/** Bytes dropped from the input's front since start(): input[0] sits that far into the stream. */
+export function droppedBytes(): f64 {
+  return dropped;
+}
+/** The unfinished payload: where it starts in the input (-1 for none) and its bytes so far. */
+export function pendingStart(): i32 {
+  return depth > 0 ? <i32>objectStart : -1;
+}
+export function pendingBytes(): i32 {
+  return depth > 0 ? <i32>(fill - objectStart) : 0;
+}
+
+/** Writes the CSV of the payload in [from, to) at `out`; returns its length, or -1 to decline. */
+function convertPayload(from: usize, to: usize, out: usize): i32 {
+  inputEnd = to;
+  const outStart = out;
+  const rowsBefore = rowCount;
+  let p = skipSpace(from + 1);
   let hasEvents = false;
   if (p < inputEnd && load<u8>(p) === 0x7d) {
     p++;
@@ -104,43 +293,52 @@ export function convert(length: i32, fields: i32): i32 {
     for (;;) {
       const keyStart = p + 1;
       p = readString(p);
-      if (p === 0) return -1;
+      if (p === 0) return decline(rowsBefore);
       const keyEnd = stringEnd;
       p = skipSpace(p);
-      if (p >= inputEnd || load<u8>(p) !== 0x3a) return -1;
+      if (p >= inputEnd || load<u8>(p) !== 0x3a) return decline(rowsBefore);
       p = skipSpace(p + 1);
       const keyLength = keyEnd - keyStart;
       if (keyLength === 9 && isLogEvents(keyStart)) {
-        if (hasEvents) return -1; // the reader appends both arrays; rare enough to leave to it
+        // Two logEvents arrays: the reader reads both; rare enough to leave to it.
+        if (hasEvents) return decline(rowsBefore);
         hasEvents = true;
         p = readEvents(p, out);
-        if (p === 0) return -1;
+        if (p === 0) return decline(rowsBefore);
         out = eventsOut;
       } else if (keyLength === 11 && isMessageType(keyStart)) {
-        if (p >= inputEnd || load<u8>(p) !== 0x22) return -1;
+        if (p >= inputEnd || load<u8>(p) !== 0x22) return decline(rowsBefore);
         const valueStart = p + 1;
         p = readString(p);
-        if (p === 0 || stringEnd - valueStart !== 12 || !isDataMessage(valueStart)) return -1;
+        if (p === 0 || stringEnd - valueStart !== 12 || !isDataMessage(valueStart)) {
+          return decline(rowsBefore);
+        }
       } else if (keyLength === 7 && isMessage(keyStart)) {
-        return -1; // a {"message": …} record or a payload carrying both: the reader decides
+        // A {"message": …} record, or a payload that has both: the reader decides.
+        return decline(rowsBefore);
       } else {
         p = skipValue(p, 0);
-        if (p === 0) return -1;
+        if (p === 0) return decline(rowsBefore);
       }
       p = skipSpace(p);
-      if (p >= inputEnd) return -1;
+      if (p >= inputEnd) return decline(rowsBefore);
       const c = load<u8>(p);
       if (c === 0x2c) {
         p = skipSpace(p + 1);
         continue;
       }
-      if (c !== 0x7d) return -1;
+      if (c !== 0x7d) return decline(rowsBefore);
       p++;
       break;
     }
   }
-  if (skipSpace(p) !== inputEnd || !hasEvents) return -1;
-  return <i32>(out - outputBase);
+  if (p !== inputEnd || !hasEvents) return decline(rowsBefore);
+  return <i32>(out - outStart);
+}
+
+function decline(rowsBefore: i32): i32 {
+  rowCount = rowsBefore;
+  return -1;
 }
 
 /** At `[`: reads every event, writing its row from `outStart` on. Returns the position after `]`, 0 to bail. */
@@ -239,22 +437,19 @@ function readTimestamp(at: usize): usize {
 /** At a quote: returns the position after the closing quote (0 when unterminated). */
 function readString(at: usize): usize {
   if (at >= inputEnd || load<u8>(at) !== 0x22) return 0;
-  let p = at + 1;
-  let escaped = false;
   const end = inputEnd;
+  let p = at + 1;
+  let backslash = false;
   while (p < end) {
-    const c = load<u8>(p);
-    if (c === 0x22) {
+    p = findQuoteOrBackslash(p, end);
+    if (p >= end) break;
+    if (load<u8>(p) === 0x22) {
       stringEnd = p;
-      stringEscaped = escaped;
+      stringEscaped = backslash;
       return p + 1;
     }
-    if (c === 0x5c) {
-      escaped = true;
-      p += 2;
-    } else {
-      p++;
-    }
+    backslash = true;
+    p += 2; // whatever the escaped character is
   }
   return 0;
 }

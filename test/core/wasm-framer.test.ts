@@ -1,11 +1,33 @@
 import { describe, expect, it } from 'vitest';
+import { FlowLogConverter } from '../../src/core/converter.js';
+import type { FlowhoseError } from '../../src/core/errors.js';
 import { DEFAULT_FORMAT, parseLogFormat } from '../../src/core/log-format.js';
-import { WasmPayloadConverter } from '../../src/core/wasm-payload.js';
+import { WasmFramer } from '../../src/core/wasm-framer.js';
 import { generatePayloads } from '../../src/gen/corpus.js';
 import { CONTROL_PAYLOAD, convertPieces, dataPayload, randomCuts } from '../helpers.js';
 
 const RECORD =
   '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+
+/** Pushes one payload through a fresh WasmFramer: the CSV it wrote itself, or undefined if it declined. */
+function fastPath(payload: Buffer, format = DEFAULT_FORMAT): { csv: string; rows: number } | undefined {
+  const framer = new WasmFramer(format, 1 << 20);
+  let declined = false;
+  let csv = '';
+  let rows = 0;
+  const error = framer.push(
+    payload,
+    () => {
+      declined = true;
+      return undefined;
+    },
+    (bytes, n) => {
+      csv += Buffer.from(bytes).toString();
+      rows += n;
+    },
+  );
+  return error || declined || framer.end() ? undefined : { csv, rows };
+}
 
 /** The fast path must never change a result: same CSV, rejects, counts and error as the scanner. */
 function expectSameAsScanner(input: Buffer, format = DEFAULT_FORMAT, cuts: number[] = []): void {
@@ -21,16 +43,64 @@ function expectSameAsScanner(input: Buffer, format = DEFAULT_FORMAT, cuts: numbe
 
 describe('WebAssembly fast path', () => {
   it('converts a well-formed payload itself, byte for byte as the scanner', () => {
-    const wasm = new WasmPayloadConverter();
     const payload = Buffer.from(
       dataPayload([{ message: RECORD }, { message: RECORD.replace('22 6', '- -') }]),
     );
-    const csv = wasm.convert(payload, 0, payload.length, DEFAULT_FORMAT);
-    expect(csv).toBeDefined();
-    expect(wasm.rows).toBe(2);
+    const converted = fastPath(payload);
+    expect(converted?.rows).toBe(2);
     const scanner = convertPieces(payload, [], DEFAULT_FORMAT, 4096, 'scanner');
     const header = scanner.csv.slice(0, scanner.csv.indexOf('\n') + 1);
-    expect(header + Buffer.from(csv!).toString()).toBe(scanner.csv);
+    expect(header + converted!.csv).toBe(scanner.csv);
+  });
+
+  it.each([
+    ['a byte between payloads', ` \n${dataPayload([{ message: RECORD }])}x{}`],
+    [
+      'a payload cut short',
+      `  ${dataPayload([{ message: RECORD }])}${dataPayload([{ message: RECORD }]).slice(0, 90)}`,
+    ],
+    ['a payload in a string that never ends', '{"logEvents":"'],
+    ['a stray closing bracket', '{"logEvents":[]}]'],
+  ])('fails %s with JsonFramer’s error and offset', (_, text) => {
+    const input = Buffer.from(text);
+    for (const cuts of [[], [1, 2, 3], randomCuts(input.length, 8, 7)]) {
+      const scanner = convertPieces(input, cuts, DEFAULT_FORMAT, 4096, 'scanner');
+      expect(scanner.error).toBeDefined();
+      expectSameAsScanner(input, DEFAULT_FORMAT, cuts);
+    }
+  });
+
+  it('fails a payload over --max-record-size as JsonFramer does, whether it arrives whole or in pieces', () => {
+    const payload = Buffer.from(`\n${dataPayload([{ message: RECORD }, { message: RECORD }])}`);
+    const codes: (string | undefined)[] = [];
+    for (const cuts of [[], [40], [40, 200], [40, 400]]) {
+      const results = (['scanner', 'wasm'] as const).map((parser) => {
+        const out = new FlowLogConverter({ payloadParser: parser, maxRecordBytes: 300, onData: () => {} });
+        let error: FlowhoseError | undefined;
+        let from = 0;
+        for (const cut of [...cuts, payload.length]) {
+          error ??= out.write(payload.subarray(from, cut));
+          from = cut;
+        }
+        return error ?? out.end();
+      });
+      expect(results[1]?.code).toBe(results[0]?.code);
+      expect(results[1]?.message).toBe(results[0]?.message);
+      expect(results[1]?.offset).toBe(results[0]?.offset);
+      codes.push(results[1]?.message);
+    }
+    // Whole in one chunk it passes (JsonFramer never joined it); joined or still arriving, it fails.
+    expect(codes[0]).toBeUndefined();
+    expect(codes[1]).toMatch(/^a JSON payload exceeds 300 bytes \(at/);
+    expect(codes[3]).toMatch(/raise --max-record-size/);
+  });
+
+  it('frames payloads larger than many chunks, and chunks holding many payloads', () => {
+    const big = dataPayload(Array.from({ length: 3000 }, () => ({ message: RECORD })));
+    const input = Buffer.from(`${big}${generatePayloads({ seed: 5, targetBytes: 400_000 }).join('')}${big}`);
+    expectSameAsScanner(input);
+    expectSameAsScanner(input, DEFAULT_FORMAT, randomCuts(input.length, 200, 9));
+    expect(convertPieces(input).stats.rows).toBeGreaterThan(6000);
   });
 
   it.each([
@@ -47,9 +117,8 @@ describe('WebAssembly fast path', () => {
     ['two logEvents arrays', '{"logEvents":[],"logEvents":[]}'],
     ['no logEvents', '{"owner":"1"}'],
   ])('declines %s, and the result is the scanner’s', (_, text) => {
-    const wasm = new WasmPayloadConverter();
     const payload = Buffer.from(text);
-    expect(wasm.convert(payload, 0, payload.length, DEFAULT_FORMAT)).toBeUndefined();
+    expect(fastPath(payload)).toBeUndefined();
     expectSameAsScanner(payload);
   });
 
@@ -84,7 +153,6 @@ describe('WebAssembly fast path', () => {
       CONTROL_PAYLOAD,
     ];
     let fastPathTaken = 0;
-    const wasm = new WasmPayloadConverter();
     for (let n = 0; n < 3000; n++) {
       const bytes = [...Buffer.from(bases[n % bases.length]!)];
       const edits = 1 + random(3);
@@ -106,7 +174,7 @@ describe('WebAssembly fast path', () => {
         }
       }
       const input = Buffer.from(bytes);
-      if (wasm.convert(input, 0, input.length, format)) fastPathTaken++;
+      if (fastPath(input, format)) fastPathTaken++;
       expectSameAsScanner(input, format);
     }
     // Mutations that leave a payload valid should mostly still take the fast path.

@@ -1,0 +1,163 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { FlowhoseError } from './errors.js';
+import { notAnObjectError, type OnValue, tooLargeError, truncatedError } from './json-framer.js';
+import type { FlowFormat } from './log-format.js';
+
+// @types/node leaves WebAssembly to the DOM library; these are the parts used here.
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports: object);
+    readonly exports: object;
+  }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+  }
+}
+
+interface PayloadToCsv {
+  memory: WebAssembly.Memory;
+  maskPtr(): number;
+  maxFields(): number;
+  start(fields: number, maxObjectBytes: number): void;
+  appendPtr(length: number): number;
+  run(appended: number): number;
+  outputPtr(): number;
+  outputLength(): number;
+  rows(): number;
+  payloads(): number;
+  drained(): void;
+  inputPtr(): number;
+  stopStartAt(): number;
+  stopEndAt(): number;
+  droppedBytes(): number;
+  pendingStart(): number;
+  pendingBytes(): number;
+}
+
+/** Why run() stopped (payload-to-csv.ts). */
+const NEED_MORE = 0;
+const DECLINED = 1;
+const OUTPUT_FULL = 2;
+const NOT_AN_OBJECT = 3;
+const TOO_LARGE_PENDING = 4;
+const TOO_LARGE_COMPLETE = 5;
+
+const WASM_FILE = 'payload-to-csv.wasm';
+let compiled: WebAssembly.Module | undefined;
+
+/**
+ * The module is built next to this file's compiled form (dist/src/wasm); tests that import the
+ * TypeScript sources find it in dist/ after `npm run build`. Compiling is synchronous and takes
+ * about a millisecond: the module is 5 KB.
+ */
+function wasmModule(): WebAssembly.Module {
+  if (compiled) return compiled;
+  const candidates = [
+    new URL(`../wasm/${WASM_FILE}`, import.meta.url),
+    new URL(`../../dist/src/wasm/${WASM_FILE}`, import.meta.url),
+  ];
+  const found = candidates.find((url) => existsSync(url));
+  if (!found) {
+    throw new Error(
+      `${WASM_FILE} is missing (looked in ${candidates.map((u) => u.pathname).join(', ')}): run npm run build`,
+    );
+  }
+  compiled = new WebAssembly.Module(readFileSync(found));
+  return compiled;
+}
+
+/** Called with CSV rows the module wrote: a view into its memory, valid until the call returns. */
+export type OnCsv = (csv: Uint8Array, rows: number, payloads: number) => void;
+
+/**
+ * JsonFramer's counterpart with the WebAssembly fast path inside: it frames the stream of
+ * payloads with the same rules and converts each well-formed DATA_MESSAGE to CSV itself. Any
+ * payload it declines (escapes, rejects, control messages, unusual JSON) goes to `onValue` as
+ * JsonFramer would hand it, after the rows before it, so the output is the same as
+ * JsonFramer + PayloadReader's. Framing errors are JsonFramer's, word for word.
+ */
+export class WasmFramer {
+  private readonly wasm: PayloadToCsv;
+  private base = 0;
+
+  constructor(
+    format: FlowFormat,
+    private readonly maxObjectBytes: number,
+  ) {
+    const instance = new WebAssembly.Instance(wasmModule(), {
+      env: {
+        abort: () => {
+          throw new Error(`${WASM_FILE} aborted`);
+        },
+      },
+    });
+    this.wasm = instance.exports as unknown as PayloadToCsv;
+    this.wasm.start(format.fields.length, maxObjectBytes);
+    new Uint8Array(this.wasm.memory.buffer).set(format.intMask, this.wasm.maskPtr());
+  }
+
+  /** Whether the module can convert this format (it holds at most 256 fields). */
+  static supports(format: FlowFormat): boolean {
+    return format.fields.length > 0 && format.fields.length <= 256;
+  }
+
+  /** Where the next byte sits in the stream (after leading bytes that were not fed here). */
+  startAt(offset: number): void {
+    this.base = offset;
+  }
+
+  push(chunk: Buffer, onValue: OnValue, onCsv: OnCsv): FlowhoseError | undefined {
+    const wasm = this.wasm;
+    const at = wasm.appendPtr(chunk.length);
+    if (at === 0) throw new Error(`${WASM_FILE}: out of memory for a ${chunk.length}-byte chunk`);
+    new Uint8Array(wasm.memory.buffer).set(chunk, at);
+    let status = wasm.run(chunk.length);
+    for (;;) {
+      this.drain(onCsv);
+      if (status === NEED_MORE) return undefined;
+      if (status === OUTPUT_FULL) {
+        status = wasm.run(0);
+        continue;
+      }
+      const start = wasm.stopStartAt();
+      const offset = this.offsetOf(start);
+      if (status === DECLINED) {
+        const from = wasm.inputPtr() + start;
+        const payload = Buffer.from(new Uint8Array(wasm.memory.buffer, from, wasm.stopEndAt() - start));
+        const error = onValue(payload, 0, payload.length, offset);
+        if (error) return error;
+        status = wasm.run(0);
+        continue;
+      }
+      if (status === NOT_AN_OBJECT) {
+        return notAnObjectError(new Uint8Array(wasm.memory.buffer)[wasm.inputPtr() + start]!, offset);
+      }
+      if (status === TOO_LARGE_PENDING) return tooLargeError(this.maxObjectBytes, offset, true);
+      if (status === TOO_LARGE_COMPLETE) return tooLargeError(this.maxObjectBytes, offset, false);
+      throw new Error(`${WASM_FILE}: out of memory`);
+    }
+  }
+
+  /** Called at end of input: an unfinished payload means the input was cut short. */
+  end(): FlowhoseError | undefined {
+    const start = this.wasm.pendingStart();
+    if (start < 0) return undefined;
+    return truncatedError(this.wasm.pendingBytes(), this.offsetOf(start));
+  }
+
+  private drain(onCsv: OnCsv): void {
+    const wasm = this.wasm;
+    const payloads = wasm.payloads();
+    if (payloads === 0) return;
+    const from = wasm.outputPtr();
+    onCsv(new Uint8Array(wasm.memory.buffer, from, wasm.outputLength()), wasm.rows(), payloads);
+    wasm.drained();
+  }
+
+  private offsetOf(inputOffset: number): number {
+    return this.base + this.wasm.droppedBytes() + inputOffset;
+  }
+}
