@@ -24,6 +24,7 @@ export interface BenchArgs {
   workers: number[];
   levels: number[];
   chunkSizes: number[];
+  pipelineChunkSizes: number[];
   time: number;
   out: string;
   quiet?: boolean;
@@ -82,6 +83,7 @@ export async function runBench(args: BenchArgs): Promise<string> {
         scratch: join(scratch, 'work'),
         workers: args.workers,
         levels: args.levels,
+        chunkSizes: args.pipelineChunkSizes,
         log,
       });
       sections.push('## Pipeline suite', '', pipelineTables(pipeline, cores), '');
@@ -133,15 +135,17 @@ function recommend(
   const lines: string[] = [];
   const flags: string[] = [];
   if (parser) {
-    const ours = parser.rows.filter((r) => r.variant === 'core scanner' || r.variant === 'JSON.parse');
+    const flag: Record<string, string> = {
+      'JSON.parse': 'json',
+      'core scanner': 'scanner',
+      'core wasm': 'wasm',
+    };
+    const ours = parser.rows.filter((r) => flag[r.variant] !== undefined);
     const best = ours.sort((a, b) => b.mbPerSecond - a.mbPerSecond)[0];
     if (best) {
-      flags.push(
-        `--parser ${best.variant === 'JSON.parse' ? 'json' : 'scanner'}`,
-        `--chunk-size ${best.chunkSize / 1024}k`,
-      );
+      flags.push(`--parser ${flag[best.variant]}`);
       lines.push(
-        `- parser: ${best.variant} at ${kib(best.chunkSize)} chunks (${best.mbPerSecond.toFixed(0)} MB/s, ${best.vsNaive.toFixed(1)}× the naive regex)`,
+        `- parser: ${best.variant} (${best.mbPerSecond.toFixed(0)} MB/s at ${kib(best.chunkSize)} chunks, ${best.vsNaive.toFixed(1)}× the naive regex)`,
       );
     }
   }
@@ -176,6 +180,14 @@ function recommend(
       b.bytesDecoded / b.wallS > a.bytesDecoded / a.wallS ? b : a,
     ).workers;
     flags.push(`--workers ${workers}`, `--zlib-threads ${2 * workers + 2}`);
+    // Chunk size by CPU per byte: on a busy many-core host, CPU is throughput.
+    const cheapest = [...pipeline.chunkRuns].sort((a, b) => a.cpuS - b.cpuS)[0];
+    if (cheapest) {
+      flags.push(`--chunk-size ${cheapest.chunkSize / 1024}k`);
+      lines.push(
+        `- chunk size: ${kib(cheapest.chunkSize)} costs the least CPU (${cheapest.cpuS.toFixed(2)} s, one worker; peak RSS ${cheapest.maxRssMB.toFixed(0)} MB)`,
+      );
+    }
   }
   lines.push(
     '',
@@ -210,7 +222,16 @@ export async function main(argv: string[]): Promise<number> {
       describe: 'Worker counts to measure',
     })
     .option('levels', { type: 'string', default: '1,6', describe: 'gzip levels to measure' })
-    .option('chunk-sizes', { type: 'string', default: '16384,65536,262144,1048576' })
+    .option('chunk-sizes', {
+      type: 'string',
+      default: '16384,65536,262144,1048576',
+      describe: 'Parser suite chunk sizes',
+    })
+    .option('pipeline-chunk-sizes', {
+      type: 'string',
+      default: '65536,262144,1048576,4194304',
+      describe: 'convert --chunk-size values the pipeline suite tries (one worker, last gzip level)',
+    })
     .option('time', { type: 'number', default: 2000, describe: 'tinybench time per parser task, ms' })
     .option('out', { type: 'string', default: 'bench-out', describe: 'Where the report and chart go' })
     .strict()
@@ -225,6 +246,7 @@ export async function main(argv: string[]): Promise<number> {
     workers: list(args.workers),
     levels: list(args.levels),
     chunkSizes: list(args.chunkSizes),
+    pipelineChunkSizes: list(args.pipelineChunkSizes),
     time: args.time,
     out: args.out,
   });

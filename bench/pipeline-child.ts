@@ -24,8 +24,8 @@ export type ChildJob =
       chunkSize?: number;
       parser?: string;
     }
-  | { mode: 'gunzip'; files: string[] }
-  | { mode: 'gunzip-gzip'; files: string[]; csvFiles: string[]; level: number }
+  | { mode: 'gunzip'; files: string[]; chunkSize: number }
+  | { mode: 'gunzip-gzip'; files: string[]; csvFiles: string[]; level: number; chunkSize: number }
   | { mode: 'naive'; files: string[]; level: number; out: string };
 
 export interface ChildResult {
@@ -83,8 +83,8 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
     for (const file of job.files) {
       const c = counter();
       await pipeline(
-        createReadStream(file, { highWaterMark: 64 * 1024 }),
-        gunzipLayers({ chunkSize: 64 * 1024 }),
+        createReadStream(file, { highWaterMark: job.chunkSize }),
+        gunzipLayers({ chunkSize: job.chunkSize }),
         c.sink,
       );
       decoded += c.bytes();
@@ -94,8 +94,8 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
     for (const file of job.csvFiles) {
       const c = counter();
       await pipeline(
-        createReadStream(file, { highWaterMark: 64 * 1024 }),
-        createGzip({ level: job.level, strategy: constants.Z_FILTERED, chunkSize: 64 * 1024 }),
+        createReadStream(file, { highWaterMark: job.chunkSize }),
+        createGzip({ level: job.level, strategy: constants.Z_FILTERED, chunkSize: job.chunkSize }),
         c.sink,
       );
       out += c.bytes();

@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_CHUNK_SIZE } from '../src/config.js';
+import { kib } from './parser.js';
 import type { ChildJob, ChildResult } from './pipeline-child.js';
 
 const CHILD = fileURLToPath(new URL('./pipeline-child.js', import.meta.url));
@@ -17,12 +19,15 @@ export interface PipelineSuiteOptions {
   scratch: string;
   workers: number[];
   levels: number[];
+  /** Chunk sizes tried with one worker at the last level; the other runs use convert's default. */
+  chunkSizes: number[];
   log: (line: string) => void;
 }
 
 export interface ConvertRun extends ChildResult {
   workers: number;
   level: number;
+  chunkSize: number;
 }
 
 export interface LevelFloors {
@@ -39,6 +44,8 @@ export interface PipelineSuiteResult {
   gunzip: ChildResult;
   levels: LevelFloors[];
   runs: ConvertRun[];
+  /** One worker at the last level, by --chunk-size. */
+  chunkRuns: ConvertRun[];
   corpusBytes: number;
   files: number;
 }
@@ -86,8 +93,10 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
   for (const file of files) corpusBytes += (await stat(file)).size;
   const maxWorkers = Math.max(...options.workers);
 
+  // The floors read and inflate in convert's chunk size, so the ratios compare like with like.
+  const chunkSize = DEFAULT_CHUNK_SIZE;
   log('  floor: Node gunzip alone');
-  const gunzip = await runChild({ mode: 'gunzip', files });
+  const gunzip = await runChild({ mode: 'gunzip', files, chunkSize });
   const csvDir = join(options.scratch, 'csv');
   log('  producing the plain CSV that the gzip floor compresses');
   await runChild(
@@ -100,7 +109,7 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
   const runs: ConvertRun[] = [];
   for (const level of options.levels) {
     log(`  floor: gunzip + gzip-${level} of the same CSV`);
-    const floor = await runChild({ mode: 'gunzip-gzip', files, csvFiles, level });
+    const floor = await runChild({ mode: 'gunzip-gzip', files, csvFiles, level, chunkSize });
     log(`  naive pipeline at gzip-${level} on ${maxWorkers} processes`);
     const naive = await runNaive(files, level, maxWorkers, join(options.scratch, `naive-${level}`));
     const naiveSingle =
@@ -113,12 +122,24 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
         { mode: 'convert', input: options.corpus, out, workers, level },
         envFor(workers),
       );
-      runs.push({ ...result, workers, level });
+      runs.push({ ...result, workers, level, chunkSize });
       await rm(out, { recursive: true, force: true });
     }
   }
+  const chunkRuns: ConvertRun[] = [];
+  const level = options.levels[options.levels.length - 1]!;
+  for (const size of options.chunkSizes) {
+    log(`  convert --workers 1 --gzip-level ${level} --chunk-size ${kib(size)}`);
+    const out = join(options.scratch, `out-chunk-${size}`);
+    const result = await runChild(
+      { mode: 'convert', input: options.corpus, out, workers: 1, level, chunkSize: size },
+      envFor(1),
+    );
+    chunkRuns.push({ ...result, workers: 1, level, chunkSize: size });
+    await rm(out, { recursive: true, force: true });
+  }
   await rm(options.scratch, { recursive: true, force: true });
-  return { gunzip, levels, runs, corpusBytes, files: files.length };
+  return { gunzip, levels, runs, chunkRuns, corpusBytes, files: files.length };
 }
 
 /** The naive pipeline with the same parallelism: files dealt round-robin to N processes. */
@@ -186,6 +207,20 @@ export function pipelineTables(result: PipelineSuiteResult, cores: number): stri
     lines.push(
       `| ${l.level} | ${f(l.floor.cpuS)} | ${f(l.floor.cpuS / cores)} | ${f(l.naiveSingle.wallS)}, ${f(mb(l.naiveSingle), 1)} | ${f(l.naive.wallS)}, ${f(l.naive.cpuS)}, ${f(mb(l.naive), 1)} (${l.naive.processes} processes) |`,
     );
+  }
+  if (result.chunkRuns.length > 0) {
+    lines.push(
+      '',
+      `Read and zlib chunk size (\`--chunk-size\`), one worker, gzip-${result.chunkRuns[0]!.level}; the floors above use ${kib(DEFAULT_CHUNK_SIZE)}, convert's default:`,
+      '',
+      '| chunk | wall s | CPU s | MB/s (decompressed) | peak RSS MB |',
+      '| ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const run of result.chunkRuns) {
+      lines.push(
+        `| ${kib(run.chunkSize)} | ${f(run.wallS)} | ${f(run.cpuS)} | ${f(mb(run), 1)} | ${f(run.maxRssMB, 0)} |`,
+      );
+    }
   }
   return lines.join('\n');
 }

@@ -94,6 +94,7 @@ async function convertOnce(
       format,
       maxRecordBytes: options.maxRecordBytes,
       payloadParser: options.payloadParser,
+      outputChunkBytes: options.chunkSize,
       rejects,
     });
     try {

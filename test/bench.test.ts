@@ -73,10 +73,15 @@ describe('pipeline suite', () => {
       scratch: join(dir, 'scratch'),
       workers: [1, 2],
       levels: [1],
+      chunkSizes: [16 * 1024, 1024 * 1024],
       log: () => {},
     });
     expect(result.files).toBe(3);
     expect(result.runs).toHaveLength(2);
+    expect(result.chunkRuns.map((r) => [r.chunkSize, r.rows])).toEqual([
+      [16 * 1024, result.runs[0]!.rows],
+      [1024 * 1024, result.runs[0]!.rows],
+    ]);
     const rows = result.runs[0]!.rows;
     expect(rows).toBeGreaterThan(1000);
     expect(result.runs[1]!.rows).toBe(rows);
@@ -84,6 +89,7 @@ describe('pipeline suite', () => {
     expect(result.gunzip.bytesDecoded).toBe(result.runs[0]!.bytesDecoded);
     expect(result.levels[0]!.floor.cpuS).toBeGreaterThan(0);
     expect(pipelineTables(result, 2)).toContain('| 1 | 2 |');
+    expect(pipelineTables(result, 2)).toContain('| 1 MiB |');
   });
 });
 
@@ -101,6 +107,8 @@ it('flowhose bench writes a report with recommendations and a scaling chart', as
     '1,6',
     '--chunk-sizes',
     '65536',
+    '--pipeline-chunk-sizes',
+    '262144',
     '--time',
     '5',
     '--out',
@@ -112,7 +120,7 @@ it('flowhose bench writes a report with recommendations and a scaling chart', as
   expect(stdout).toContain('## Parser suite');
   expect(stdout).toContain('## Pipeline suite');
   expect(stdout).toMatch(
-    /Suggested: flowhose convert … --parser (scanner|json) --chunk-size 64k --gzip-level 6 --workers 1/,
+    /Suggested: flowhose convert … --parser (wasm|scanner|json) --gzip-level 6 --workers 1 --zlib-threads 4 --chunk-size 256k/,
   );
   expect(await readFile(join(out, 'bench-results.md'), 'utf8')).toBe(stdout);
   const svg = await readFile(join(out, 'scaling.svg'), 'utf8');
