@@ -4,7 +4,7 @@ import { describeByte, JsonFramer } from './json-framer.js';
 import { LineSplitter } from './line-splitter.js';
 import { DEFAULT_FORMAT, type FlowFormat, headerFormat } from './log-format.js';
 import { PayloadKind, PayloadReader } from './payload-reader.js';
-import { WasmFramer } from './wasm-framer.js';
+import { HANDOVER, WasmFramer } from './wasm-framer.js';
 
 export interface ConverterOptions {
   /** The flow log's format; a header line in a text input overrides it for that input. */
@@ -20,6 +20,8 @@ export interface ConverterOptions {
    * benchmark says which is faster on a host.
    */
   payloadParser?: PayloadParser;
+  /** WebAssembly memory the wasm parser may use; payloads that need more go through the scanner. */
+  wasmMemoryLimit?: number;
   onData: (chunk: Buffer) => void;
   onReject?: (reject: Reject) => void;
 }
@@ -67,6 +69,7 @@ export class FlowLogConverter {
   private wasmFramer: WasmFramer | undefined;
   private readonly wantWasm: boolean;
   private readonly maxRecordBytes: number;
+  private readonly wasmMemoryLimit: number | undefined;
   private readonly onReject: ((reject: Reject) => void) | undefined;
   private readonly onPayload: (
     b: Buffer,
@@ -84,6 +87,7 @@ export class FlowLogConverter {
     this.splitter = new LineSplitter(max);
     this.onReject = options.onReject;
     this.maxRecordBytes = max;
+    this.wasmMemoryLimit = options.wasmMemoryLimit;
     const parser = options.payloadParser ?? DEFAULT_PAYLOAD_PARSER;
     if (parser === 'json') this.onPayload = this.readPayloadJson.bind(this);
     this.wantWasm = parser === 'wasm';
@@ -98,7 +102,7 @@ export class FlowLogConverter {
       const mode = this.mode as Mode;
       if (mode === 'json') {
         if (this.wantWasm && WasmFramer.supports(this.format)) {
-          this.wasmFramer = new WasmFramer(this.format, this.maxRecordBytes);
+          this.wasmFramer = new WasmFramer(this.format, this.maxRecordBytes, this.wasmMemoryLimit);
           this.wasmFramer.startAt(this.stats.bytes);
         } else {
           this.framer.startAt(this.stats.bytes);
@@ -107,9 +111,14 @@ export class FlowLogConverter {
     }
     this.stats.bytes += chunk.length;
     if (this.mode === 'json') {
-      return this.wasmFramer
-        ? this.wasmFramer.push(chunk, this.onPayload, this.onCsv)
-        : this.framer.push(chunk, this.onPayload);
+      if (!this.wasmFramer) return this.framer.push(chunk, this.onPayload);
+      const result = this.wasmFramer.push(chunk, this.onPayload, this.onCsv);
+      if (result !== HANDOVER) return result;
+      // A payload too big for the module's memory: JsonFramer goes on from where it stopped.
+      const rest = this.wasmFramer.unfinished();
+      this.wasmFramer = undefined;
+      this.framer.startAt(rest.offset);
+      return this.framer.push(rest.bytes, this.onPayload) ?? this.framer.push(chunk, this.onPayload);
     }
     if (this.mode === 'text') return this.splitter.push(chunk, this.onLine);
     return undefined; // only white space so far

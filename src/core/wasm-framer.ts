@@ -21,7 +21,9 @@ interface PayloadToCsv {
   memory: WebAssembly.Memory;
   maskPtr(): number;
   maxFields(): number;
-  start(fields: number, maxObjectBytes: number): void;
+  start(fields: number, maxObjectBytes: number, memoryLimit: number): void;
+  unfinishedStart(): number;
+  inputLength(): number;
   appendPtr(length: number): number;
   run(appended: number): number;
   outputPtr(): number;
@@ -69,6 +71,12 @@ function wasmModule(): WebAssembly.Module {
   return compiled;
 }
 
+/** push() gave up for lack of memory: go on with JsonFramer from unfinished(). */
+export const HANDOVER = 'handover';
+
+/** WebAssembly memory one framer may use before it hands over (payloads of ~80 MB and more). */
+export const DEFAULT_WASM_MEMORY_LIMIT = 256 * 1024 * 1024;
+
 /** Called with CSV rows the module wrote: a view into its memory, valid until the call returns. */
 export type OnCsv = (csv: Uint8Array, rows: number, payloads: number) => void;
 
@@ -86,6 +94,7 @@ export class WasmFramer {
   constructor(
     format: FlowFormat,
     private readonly maxObjectBytes: number,
+    memoryLimit = DEFAULT_WASM_MEMORY_LIMIT,
   ) {
     const instance = new WebAssembly.Instance(wasmModule(), {
       env: {
@@ -95,7 +104,8 @@ export class WasmFramer {
       },
     });
     this.wasm = instance.exports as unknown as PayloadToCsv;
-    this.wasm.start(format.fields.length, maxObjectBytes);
+    // The limit also keeps sizes inside the module's 32-bit addresses.
+    this.wasm.start(format.fields.length, Math.min(maxObjectBytes, 2 ** 31), Math.min(memoryLimit, 2 ** 31));
     new Uint8Array(this.wasm.memory.buffer).set(format.intMask, this.wasm.maskPtr());
   }
 
@@ -109,10 +119,14 @@ export class WasmFramer {
     this.base = offset;
   }
 
-  push(chunk: Buffer, onValue: OnValue, onCsv: OnCsv): FlowhoseError | undefined {
+  /**
+   * Frames and converts `chunk`. Returns HANDOVER when the module would pass its memory limit:
+   * the chunk is not taken, and the stream goes on in JsonFramer from unfinished().
+   */
+  push(chunk: Buffer, onValue: OnValue, onCsv: OnCsv): FlowhoseError | undefined | typeof HANDOVER {
     const wasm = this.wasm;
     const at = wasm.appendPtr(chunk.length);
-    if (at === 0) throw new Error(`${WASM_FILE}: out of memory for a ${chunk.length}-byte chunk`);
+    if (at === 0) return HANDOVER;
     new Uint8Array(wasm.memory.buffer).set(chunk, at);
     let status = wasm.run(chunk.length);
     for (;;) {
@@ -137,8 +151,17 @@ export class WasmFramer {
       }
       if (status === TOO_LARGE_PENDING) return tooLargeError(this.maxObjectBytes, offset, true);
       if (status === TOO_LARGE_COMPLETE) return tooLargeError(this.maxObjectBytes, offset, false);
-      throw new Error(`${WASM_FILE}: out of memory`);
+      throw new Error(`${WASM_FILE}: unknown status ${status}`);
     }
+  }
+
+  /** The bytes not yet framed into a finished payload, and where they start in the stream. */
+  unfinished(): { bytes: Buffer; offset: number } {
+    const wasm = this.wasm;
+    const start = wasm.unfinishedStart();
+    const from = wasm.inputPtr() + start;
+    const bytes = Buffer.from(new Uint8Array(wasm.memory.buffer, from, wasm.inputLength() - start));
+    return { bytes, offset: this.offsetOf(start) };
   }
 
   /** Called at end of input: an unfinished payload means the input was cut short. */

@@ -28,7 +28,6 @@ const OUTPUT_FULL = 2;
 const NOT_AN_OBJECT = 3;
 const TOO_LARGE_PENDING = 4;
 const TOO_LARGE_COMPLETE = 5;
-const NO_MEMORY = 6;
 
 const BYTE_CLASS = memory.data(256);
 const INT_MASK = memory.data(MAX_FIELDS);
@@ -36,6 +35,8 @@ const DATE = memory.data(16);
 
 let fieldCount: i32 = 0;
 let maxObjectBytes: usize = 0;
+/** Past this the host's TypeScript path takes over: monster payloads are not worth the memory. */
+let memoryLimitBytes: usize = 0;
 let cachedDay: i64 = -1;
 
 // The stream: input[0, fill) holds bytes not yet framed into a finished payload.
@@ -89,9 +90,10 @@ export function maxFields(): i32 {
 }
 
 /** Starts a stream of payloads for a format of `fields` fields. */
-export function start(fields: i32, maxObject: f64): void {
+export function start(fields: i32, maxObject: f64, memoryLimit: f64): void {
   fieldCount = fields;
   maxObjectBytes = <usize>maxObject;
+  memoryLimitBytes = <usize>memoryLimit;
   if (inputBase === 0) {
     inputBase = (__heap_base + 15) & ~15;
     inputCap = 0;
@@ -112,8 +114,9 @@ export function start(fields: i32, maxObject: f64): void {
 }
 
 /**
- * Makes room for `length` more input bytes and returns where to write them (0 when memory
- * cannot grow). Finished bytes are dropped from the front first; the output must be drained.
+ * Makes room for `length` more input bytes and returns where to write them; 0 when that would
+ * pass the memory limit, and the host must go on without this module from unfinishedStart().
+ * Finished bytes are dropped from the front first; the output must be drained.
  */
 export function appendPtr(length: i32): usize {
   const n = <usize>length;
@@ -144,6 +147,7 @@ export function appendPtr(length: i32): usize {
 function ensureMemory(bytes: usize): bool {
   const have = (<usize>memory.size()) << 16;
   if (bytes <= have) return true;
+  if (bytes > memoryLimitBytes) return false;
   return memory.grow(<i32>((bytes - have + 0xffff) >> 16)) >= 0;
 }
 
@@ -198,7 +202,12 @@ export function run(appended: i32): i32 {
           scan = i - base;
           return OUTPUT_FULL;
         }
-        if (!ensureMemory(outputBase + room)) return NO_MEMORY;
+        if (!ensureMemory(outputBase + room)) {
+          scan = to;
+          stopStart = from;
+          stopEnd = to;
+          return DECLINED; // no room for its rows: the host's reader converts it
+        }
         outputCap = ((<usize>memory.size()) << 16) - outputBase;
       }
       scan = to;
@@ -271,6 +280,13 @@ export function stopEndAt(): i32 {
 /** Bytes dropped from the input's front since start(): input[0] sits that far into the stream. */
 export function droppedBytes(): f64 {
   return dropped;
+}
+/** Where the bytes not yet framed into a finished payload begin in the input. */
+export function unfinishedStart(): i32 {
+  return <i32>(depth > 0 ? objectStart : scan);
+}
+export function inputLength(): i32 {
+  return <i32>fill;
 }
 /** The unfinished payload: where it starts in the input (-1 for none) and its bytes so far. */
 export function pendingStart(): i32 {

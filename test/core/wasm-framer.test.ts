@@ -95,6 +95,37 @@ describe('WebAssembly fast path', () => {
     expect(codes[3]).toMatch(/raise --max-record-size/);
   });
 
+  it('hands a payload too big for its memory limit over to JsonFramer, losing nothing', () => {
+    const big = dataPayload(Array.from({ length: 20_000 }, () => ({ message: RECORD }))); // ~3.5 MB
+    // ~450 KB: fits the input but its rows do not fit the rest of the limit, so it is declined.
+    const mid = dataPayload(Array.from({ length: 2_500 }, () => ({ message: RECORD })));
+    const small = dataPayload([{ message: RECORD }]);
+    const input = Buffer.from(`${small}${mid} ${big}${small}${dataPayload([{ message: '2 x' }])}`);
+    const run = (parser: 'scanner' | 'wasm', cuts: number[]) => {
+      const out: Buffer[] = [];
+      const rejects: unknown[] = [];
+      const converter = new FlowLogConverter({
+        payloadParser: parser,
+        wasmMemoryLimit: 1024 * 1024,
+        onData: (b) => out.push(Buffer.from(b)),
+        onReject: (r) => rejects.push(r),
+      });
+      let from = 0;
+      for (const cut of [...cuts, input.length]) {
+        expect(converter.write(input.subarray(from, cut))).toBeUndefined();
+        from = cut;
+      }
+      expect(converter.end()).toBeUndefined();
+      return { csv: Buffer.concat(out).toString(), rejects, stats: converter.stats };
+    };
+    for (const cuts of [[], randomCuts(input.length, 60, 4)]) {
+      const wasm = run('wasm', cuts);
+      expect(wasm).toEqual(run('scanner', cuts));
+      expect(wasm.stats.rows).toBe(22_502);
+      expect(wasm.rejects).toHaveLength(1);
+    }
+  });
+
   it('frames payloads larger than many chunks, and chunks holding many payloads', () => {
     const big = dataPayload(Array.from({ length: 3000 }, () => ({ message: RECORD })));
     const input = Buffer.from(`${big}${generatePayloads({ seed: 5, targetBytes: 400_000 }).join('')}${big}`);
