@@ -388,6 +388,26 @@ describe('flowhose convert: output options', () => {
     expect(await readFile(join(dir, 'out', 'a', 'b', 'obj.csv'), 'utf8')).toBe(csvOf(ev2));
   });
 
+  it('every --parser and --chunk-size writes the same bytes (the bundled sample)', async () => {
+    const dir = await freshDir('parsers');
+    const sample = join(ROOT, 'examples', 'firehose-sample');
+    const outputs: Buffer[] = [];
+    for (const flags of [
+      ['--parser', 'wasm'],
+      ['--parser', 'scanner'],
+      ['--parser', 'json'],
+      ['--parser', 'wasm', '--chunk-size', '4k'],
+      ['--parser', 'scanner', '--chunk-size', '64k'],
+    ]) {
+      const to = join(dir, flags.join('_'));
+      const run = await flowhose(['convert', sample, '--to', to, '--quiet', ...flags]);
+      expect(run.code, run.stderr).toBe(0);
+      outputs.push(await readFile(join(to, 'firehose-sample.csv.gz')));
+    }
+    expect(gunzipSync(outputs[0]!).toString('utf8').split('\n').length).toBeGreaterThan(9000);
+    for (const out of outputs.slice(1)) expect(out.equals(outputs[0]!)).toBe(true);
+  });
+
   it('--gzip-level 1 and 9 both gunzip to the same CSV', async () => {
     const dir = await freshDir('levels');
     const fast = await flowhose(['convert', input, '--to', join(dir, 'l1'), '--gzip-level', '1']);
