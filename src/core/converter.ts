@@ -93,6 +93,10 @@ export class FlowLogConverter {
     this.wantWasm = parser === 'wasm';
   }
 
+  /**
+   * Takes the next chunk. As with a stream's write, the chunk now belongs to the converter: an
+   * unfinished payload is kept as a slice of it, so do not refill it.
+   */
   write(chunk: Buffer): FlowhoseError | undefined {
     if (chunk.length === 0) return undefined;
     if (this.mode === 'detect') {
@@ -191,8 +195,11 @@ export class FlowLogConverter {
         this.reject({ code: 'NO_MESSAGE', reason: 'log event has no "message"' }, '', offset);
         continue;
       }
+      const escaped = reader.messageEscaped[i] === 1;
+      const text = escaped ? decodeJsonString(b, messageStart, messageEnd, offset) : undefined;
+      if (text instanceof FlowhoseError) return text;
       if (fromEnvelope && Number.isNaN(timestamp)) {
-        const record = this.messageText(b, messageStart, messageEnd, reader.messageEscaped[i] === 1);
+        const record = text ?? b.toString('utf8', messageStart, messageEnd);
         this.reject(
           { code: 'BAD_TIMESTAMP', reason: 'log event timestamp is missing or not an integer' },
           record,
@@ -200,8 +207,8 @@ export class FlowLogConverter {
         );
         continue;
       }
-      if (reader.messageEscaped[i] === 1) {
-        const message = Buffer.from(this.messageText(b, messageStart, messageEnd, true), 'utf8');
+      if (text !== undefined) {
+        const message = Buffer.from(text, 'utf8');
         this.record(message, 0, message.length, timestamp, offset);
       } else {
         this.record(b, messageStart, messageEnd, timestamp, offset);
@@ -313,18 +320,29 @@ export class FlowLogConverter {
     else this.stats.rows++;
   }
 
-  private messageText(b: Buffer, start: number, end: number, escaped: boolean): string {
-    // JSON.parse of the quoted slice decodes every escape exactly, surrogate pairs included.
-    return escaped
-      ? (JSON.parse(b.toString('utf8', start - 1, end + 1)) as string)
-      : b.toString('utf8', start, end);
-  }
-
   private reject(problem: RecordProblem, record: string, offset: number): void {
     this.stats.rejected++;
     const reject: Reject = { ...problem, record, offset };
     this.firstReject ??= reject;
     this.onReject?.(reject);
+  }
+}
+
+/**
+ * The string whose bytes (escapes and all) are b[start, end): JSON.parse of the quoted slice
+ * decodes every escape exactly, surrogate pairs included. An invalid escape (`\q`, a raw control
+ * character next to escapes) makes the payload invalid JSON, as --parser json finds it.
+ */
+function decodeJsonString(b: Buffer, start: number, end: number, offset: number): string | FlowhoseError {
+  const quoted = b.toString('utf8', start - 1, end + 1);
+  try {
+    return JSON.parse(quoted) as string;
+  } catch {
+    return new FlowhoseError(
+      'BAD_JSON',
+      `a message is not a valid JSON string: ${quoted.slice(0, 200)}`,
+      offset,
+    );
   }
 }
 

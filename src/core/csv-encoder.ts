@@ -131,16 +131,15 @@ export class CsvEncoder {
     return undefined;
   }
 
-  /** Appends rows encoded elsewhere (the WebAssembly fast path), copying them. */
-  writeBytes(bytes: Uint8Array): void {
-    let from = 0;
-    while (from < bytes.length) {
-      const n = Math.min(bytes.length - from, this.out.length - this.pos);
-      this.out.set(bytes.subarray(from, from + n), this.pos);
-      this.pos += n;
-      from += n;
-      if (this.pos >= this.chunkBytes) this.flush();
-    }
+  /**
+   * Appends whole rows encoded elsewhere (the WebAssembly fast path), copying them. Like
+   * writeRecord it hands on only whole rows, so output cut short by an error ends at a row.
+   */
+  writeBytes(rows: Uint8Array): void {
+    this.reserve(rows.length);
+    this.out.set(rows, this.pos);
+    this.pos += rows.length;
+    if (this.pos >= this.chunkBytes) this.flush();
   }
 
   /** Hands on whatever is buffered. */

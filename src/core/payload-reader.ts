@@ -40,6 +40,7 @@ export class PayloadReader {
   private pos = 0;
   private end = 0;
   private base = 0;
+  private payloadOffset = 0;
   private stringEscaped = false;
   /**
    * Where the next backslash is in `backslashBuffer`. Escapes are rare, so one indexOf usually
@@ -55,6 +56,7 @@ export class PayloadReader {
     this.pos = start;
     this.end = end;
     this.base = offset - start;
+    this.payloadOffset = offset;
     this.eventCount = 0;
     try {
       return this.readPayload();
@@ -108,7 +110,7 @@ export class PayloadReader {
       return new FlowhoseError(
         'NOT_FLOW_LOG',
         'a payload has a messageType other than DATA_MESSAGE or CONTROL_MESSAGE',
-        this.base,
+        this.payloadOffset,
       );
     }
     if (messageType === 'control') {

@@ -105,7 +105,9 @@ export class WasmFramer {
     });
     this.wasm = instance.exports as unknown as PayloadToCsv;
     // The limit also keeps sizes inside the module's 32-bit addresses.
-    this.wasm.start(format.fields.length, Math.min(maxObjectBytes, 2 ** 31), Math.min(memoryLimit, 2 ** 31));
+    // NaN never compares greater: JsonFramer reads it as no limit.
+    const max = Number.isNaN(maxObjectBytes) ? 2 ** 31 : Math.min(maxObjectBytes, 2 ** 31);
+    this.wasm.start(format.fields.length, max, Math.min(memoryLimit, 2 ** 31));
     new Uint8Array(this.wasm.memory.buffer).set(format.intMask, this.wasm.maskPtr());
   }
 

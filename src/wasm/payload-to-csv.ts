@@ -130,6 +130,7 @@ export function appendPtr(length: i32): usize {
       dropped += <f64>keep;
     }
     if (fill + n > inputCap) {
+      if (fill + n > memoryLimitBytes) return 0; // also keeps the doubling below from overflowing
       // Doubling: a payload spanning many chunks is moved a bounded number of times.
       let cap: usize = inputCap < 65536 ? 65536 : inputCap;
       while (cap < fill + n) cap *= 2;
