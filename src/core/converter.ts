@@ -119,10 +119,14 @@ export class FlowLogConverter {
       const result = this.wasmFramer.push(chunk, this.onPayload, this.onCsv);
       if (result !== HANDOVER) return result;
       // A payload too big for the module's memory: JsonFramer goes on from where it stopped.
-      const rest = this.wasmFramer.unfinished();
+      const { offset, chunks } = this.wasmFramer.handOver();
       this.wasmFramer = undefined;
-      this.framer.startAt(rest.offset);
-      return this.framer.push(rest.bytes, this.onPayload) ?? this.framer.push(chunk, this.onPayload);
+      this.framer.startAt(offset);
+      for (const rest of chunks) {
+        const error = this.framer.push(rest, this.onPayload);
+        if (error) return error;
+      }
+      return undefined;
     }
     if (this.mode === 'text') return this.splitter.push(chunk, this.onLine);
     return undefined; // only white space so far

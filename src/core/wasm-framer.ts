@@ -24,8 +24,9 @@ interface PayloadToCsv {
   start(fields: number, maxObjectBytes: number, memoryLimit: number): void;
   unfinishedStart(): number;
   inputLength(): number;
-  appendPtr(length: number): number;
-  run(appended: number): number;
+  appendPtr(length: number, newChunk: boolean): number;
+  run(appended: number, chunkEnds: boolean): number;
+  unfinishedSpansChunks(): number;
   outputPtr(): number;
   outputLength(): number;
   rows(): number;
@@ -71,8 +72,11 @@ function wasmModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** push() gave up for lack of memory: go on with JsonFramer from unfinished(). */
+/** push() gave up for lack of memory: go on with JsonFramer from handOver(). */
 export const HANDOVER = 'handover';
+
+/** How much of a chunk goes into the module at a time: small enough to stay in L2 cache. */
+const SLICE_BYTES = 64 * 1024;
 
 /** WebAssembly memory one framer may use before it hands over (payloads of ~80 MB and more). */
 export const DEFAULT_WASM_MEMORY_LIMIT = 256 * 1024 * 1024;
@@ -90,6 +94,8 @@ export type OnCsv = (csv: Uint8Array, rows: number, payloads: number) => void;
 export class WasmFramer {
   private readonly wasm: PayloadToCsv;
   private base = 0;
+  /** The part of the chunk not taken when push() returned HANDOVER. */
+  private leftover: Buffer | undefined;
 
   constructor(
     format: FlowFormat,
@@ -122,20 +128,40 @@ export class WasmFramer {
   }
 
   /**
-   * Frames and converts `chunk`. Returns HANDOVER when the module would pass its memory limit:
-   * the chunk is not taken, and the stream goes on in JsonFramer from unfinished().
+   * Frames and converts `chunk`, in slices of SLICE_BYTES so that each is still in cache when
+   * the module reads it back (a 1 MiB chunk copied whole has left the cache by then: ~15% more
+   * CPU). Returns HANDOVER when the module would pass its memory limit: the stream then goes on
+   * in JsonFramer with handOver().
    */
   push(chunk: Buffer, onValue: OnValue, onCsv: OnCsv): FlowhoseError | undefined | typeof HANDOVER {
     const wasm = this.wasm;
-    const at = wasm.appendPtr(chunk.length);
-    if (at === 0) return HANDOVER;
-    new Uint8Array(wasm.memory.buffer).set(chunk, at);
-    let status = wasm.run(chunk.length);
+    for (let from = 0; from < chunk.length; from += SLICE_BYTES) {
+      const slice = chunk.subarray(from, from + SLICE_BYTES);
+      const at = wasm.appendPtr(slice.length, from === 0);
+      if (at === 0) {
+        this.leftover = chunk.subarray(from);
+        return HANDOVER;
+      }
+      new Uint8Array(wasm.memory.buffer).set(slice, at);
+      const error = this.run(slice.length, from + SLICE_BYTES >= chunk.length, onValue, onCsv);
+      if (error) return error;
+    }
+    return undefined;
+  }
+
+  private run(
+    appended: number,
+    chunkEnds: boolean,
+    onValue: OnValue,
+    onCsv: OnCsv,
+  ): FlowhoseError | undefined {
+    const wasm = this.wasm;
+    let status = wasm.run(appended, chunkEnds);
     for (;;) {
       this.drain(onCsv);
       if (status === NEED_MORE) return undefined;
       if (status === OUTPUT_FULL) {
-        status = wasm.run(0);
+        status = wasm.run(0, chunkEnds);
         continue;
       }
       const start = wasm.stopStartAt();
@@ -145,7 +171,7 @@ export class WasmFramer {
         const payload = Buffer.from(new Uint8Array(wasm.memory.buffer, from, wasm.stopEndAt() - start));
         const error = onValue(payload, 0, payload.length, offset);
         if (error) return error;
-        status = wasm.run(0);
+        status = wasm.run(0, chunkEnds);
         continue;
       }
       if (status === NOT_AN_OBJECT) {
@@ -157,13 +183,19 @@ export class WasmFramer {
     }
   }
 
-  /** The bytes not yet framed into a finished payload, and where they start in the stream. */
-  unfinished(): { bytes: Buffer; offset: number } {
+  /**
+   * After HANDOVER: where JsonFramer starts in the stream, and the chunks to push into it so that
+   * it sees the chunk edges this framer saw (an unfinished payload that began in an earlier chunk
+   * arrives as a chunk of its own, as JsonFramer would have been holding it).
+   */
+  handOver(): { offset: number; chunks: Buffer[] } {
     const wasm = this.wasm;
     const start = wasm.unfinishedStart();
     const from = wasm.inputPtr() + start;
-    const bytes = Buffer.from(new Uint8Array(wasm.memory.buffer, from, wasm.inputLength() - start));
-    return { bytes, offset: this.offsetOf(start) };
+    const held = Buffer.from(new Uint8Array(wasm.memory.buffer, from, wasm.inputLength() - start));
+    const rest = this.leftover ?? Buffer.alloc(0);
+    const chunks = wasm.unfinishedSpansChunks() ? [held, rest] : [Buffer.concat([held, rest])];
+    return { offset: this.offsetOf(start), chunks };
   }
 
   /** Called at end of input: an unfinished payload means the input was cut short. */

@@ -116,10 +116,12 @@ export function start(fields: i32, maxObject: f64, memoryLimit: f64): void {
 /**
  * Makes room for `length` more input bytes and returns where to write them; 0 when that would
  * pass the memory limit, and the host must go on without this module from unfinishedStart().
- * Finished bytes are dropped from the front first; the output must be drained.
+ * Finished bytes are dropped from the front first; the output must be drained. `newChunk`: these
+ * bytes begin one of the host's chunks (which it feeds in slices small enough to stay in cache).
  */
-export function appendPtr(length: i32): usize {
+export function appendPtr(length: i32, newChunk: bool): usize {
   const n = <usize>length;
+  if (newChunk) chunkStart = fill;
   if (fill + n > inputCap) {
     const keep = depth > 0 ? objectStart : scan;
     if (keep > 0) {
@@ -127,6 +129,7 @@ export function appendPtr(length: i32): usize {
       fill -= keep;
       scan -= keep;
       objectStart = depth > 0 ? objectStart - keep : 0;
+      chunkStart = chunkStart > keep ? chunkStart - keep : 0;
       dropped += <f64>keep;
     }
     if (fill + n > inputCap) {
@@ -141,7 +144,6 @@ export function appendPtr(length: i32): usize {
       outputCap = ((<usize>memory.size()) << 16) - outputBase;
     }
   }
-  chunkStart = fill;
   return inputBase + fill;
 }
 
@@ -154,9 +156,10 @@ function ensureMemory(bytes: usize): bool {
 
 /**
  * Frames and converts from where the last call stopped, with `appended` new bytes. Returns
- * NEED_MORE when every complete payload is done, or why it stopped before.
+ * NEED_MORE when every complete payload is done, or why it stopped before. `chunkEnds`: these
+ * bytes end the host's chunk, where JsonFramer checks the size of an unfinished payload.
  */
-export function run(appended: i32): i32 {
+export function run(appended: i32, chunkEnds: bool): i32 {
   fill += <usize>appended;
   const base = inputBase;
   const end = base + fill;
@@ -224,7 +227,7 @@ export function run(appended: i32): i32 {
     i++;
   }
   scan = i - base;
-  if (depth > 0 && fill - objectStart > maxObjectBytes) {
+  if (chunkEnds && depth > 0 && fill - objectStart > maxObjectBytes) {
     stopStart = objectStart;
     return TOO_LARGE_PENDING;
   }
@@ -290,6 +293,10 @@ export function inputLength(): i32 {
   return <i32>fill;
 }
 /** The unfinished payload: where it starts in the input (-1 for none) and its bytes so far. */
+/** Whether the unfinished payload began before the current chunk (JsonFramer would be joining it). */
+export function unfinishedSpansChunks(): bool {
+  return depth > 0 && objectStart < chunkStart;
+}
 export function pendingStart(): i32 {
   return depth > 0 ? <i32>objectStart : -1;
 }

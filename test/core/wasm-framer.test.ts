@@ -126,6 +126,52 @@ describe('WebAssembly fast path', () => {
     }
   });
 
+  it('keeps JsonFramer’s size checks across a handover, wherever the chunks fall', () => {
+    const big = dataPayload(Array.from({ length: 2_000 }, () => ({ message: RECORD }))); // ~350 KB
+    const input = Buffer.from(
+      `${dataPayload([{ message: RECORD }])}${big}${dataPayload([{ message: RECORD }])}`,
+    );
+    const outcomes = new Set<string>();
+    for (const maxRecordBytes of [200_000, big.length - 1, big.length, 16_000_000]) {
+      for (const cuts of [
+        [],
+        [1000],
+        [1000, 150_000],
+        [300_000],
+        randomCuts(input.length, 12, maxRecordBytes % 97),
+      ]) {
+        const results = (['scanner', 'wasm'] as const).map((parser) => {
+          let bytes = 0;
+          const converter = new FlowLogConverter({
+            payloadParser: parser,
+            maxRecordBytes,
+            wasmMemoryLimit: 256 * 1024,
+            onData: (b) => {
+              bytes += b.length;
+            },
+          });
+          let error: FlowhoseError | undefined;
+          let from = 0;
+          for (const cut of [...cuts, input.length]) {
+            error ??= converter.write(input.subarray(from, cut));
+            from = cut;
+          }
+          error ??= converter.end();
+          return {
+            error: error && `${error.code} ${error.message}`,
+            rows: converter.stats.rows,
+            bytes: error ? 0 : bytes,
+          };
+        });
+        expect(results[1]).toEqual(results[0]);
+        outcomes.add(results[0]!.error ?? 'ok');
+      }
+    }
+    // Both the limit's errors and clean runs were met.
+    expect([...outcomes].some((o) => o.startsWith('RECORD_TOO_LARGE'))).toBe(true);
+    expect(outcomes.has('ok')).toBe(true);
+  });
+
   it('frames payloads larger than many chunks, and chunks holding many payloads', () => {
     const big = dataPayload(Array.from({ length: 3000 }, () => ({ message: RECORD })));
     const input = Buffer.from(`${big}${generatePayloads({ seed: 5, targetBytes: 400_000 }).join('')}${big}`);
