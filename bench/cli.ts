@@ -25,6 +25,7 @@ export interface BenchArgs {
   levels: number[];
   chunkSizes: number[];
   pipelineChunkSizes: number[];
+  levelSweep: boolean;
   time: number;
   out: string;
   quiet?: boolean;
@@ -84,6 +85,7 @@ export async function runBench(args: BenchArgs): Promise<string> {
         workers: args.workers,
         levels: args.levels,
         chunkSizes: args.pipelineChunkSizes,
+        levelSweep: args.levelSweep,
         log,
       });
       sections.push('## Pipeline suite', '', pipelineTables(pipeline, cores), '');
@@ -227,6 +229,11 @@ export async function main(argv: string[]): Promise<number> {
       default: '16384,65536,262144,1048576',
       describe: 'Parser suite chunk sizes',
     })
+    .option('level-sweep', {
+      type: 'boolean',
+      default: true,
+      describe: 'gzip the produced CSV alone at levels 1–9 (CPU against size)',
+    })
     .option('pipeline-chunk-sizes', {
       type: 'string',
       default: '65536,262144,1048576,4194304',
@@ -247,6 +254,7 @@ export async function main(argv: string[]): Promise<number> {
     levels: list(args.levels),
     chunkSizes: list(args.chunkSizes),
     pipelineChunkSizes: list(args.pipelineChunkSizes),
+    levelSweep: args.levelSweep,
     time: args.time,
     out: args.out,
   });

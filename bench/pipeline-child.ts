@@ -4,7 +4,7 @@
  *   node pipeline-child.js '{"mode":"convert",…}'
  */
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,6 +26,7 @@ export type ChildJob =
     }
   | { mode: 'gunzip'; files: string[]; chunkSize: number }
   | { mode: 'gunzip-gzip'; files: string[]; csvFiles: string[]; level: number; chunkSize: number }
+  | { mode: 'gzip'; csvFiles: string[]; level: number; chunkSize: number }
   | { mode: 'naive'; files: string[]; level: number; out: string };
 
 export interface ChildResult {
@@ -90,7 +91,7 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       decoded += c.bytes();
     }
   }
-  if (job.mode === 'gunzip-gzip') {
+  if (job.mode === 'gunzip-gzip' || job.mode === 'gzip') {
     for (const file of job.csvFiles) {
       const c = counter();
       await pipeline(
@@ -99,6 +100,7 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
         c.sink,
       );
       out += c.bytes();
+      if (job.mode === 'gzip') decoded += (await stat(file)).size;
     }
   }
   if (job.mode === 'naive') {

@@ -21,6 +21,8 @@ export interface PipelineSuiteOptions {
   levels: number[];
   /** Chunk sizes tried with one worker at the last level; the other runs use convert's default. */
   chunkSizes: number[];
+  /** Also gzip the CSV alone at every level 1–9: CPU against size, to choose the default level. */
+  levelSweep?: boolean;
   log: (line: string) => void;
 }
 
@@ -46,6 +48,8 @@ export interface PipelineSuiteResult {
   runs: ConvertRun[];
   /** One worker at the last level, by --chunk-size. */
   chunkRuns: ConvertRun[];
+  /** gzip alone of the produced CSV at each level 1–9 (bytesDecoded: CSV bytes in). */
+  gzipLevels: (ChildResult & { level: number })[];
   corpusBytes: number;
   files: number;
 }
@@ -105,6 +109,13 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
   );
   const csvFiles = (await listFiles(csvDir)).filter((f) => f.endsWith('.csv'));
 
+  const gzipLevels: PipelineSuiteResult['gzipLevels'] = [];
+  if (options.levelSweep) {
+    for (let level = 1; level <= 9; level++) {
+      log(`  gzip-${level} of the CSV alone`);
+      gzipLevels.push({ ...(await runChild({ mode: 'gzip', csvFiles, level, chunkSize })), level });
+    }
+  }
   const levels: LevelFloors[] = [];
   const runs: ConvertRun[] = [];
   for (const level of options.levels) {
@@ -139,7 +150,7 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
     await rm(out, { recursive: true, force: true });
   }
   await rm(options.scratch, { recursive: true, force: true });
-  return { gunzip, levels, runs, chunkRuns, corpusBytes, files: files.length };
+  return { gunzip, levels, runs, chunkRuns, gzipLevels, corpusBytes, files: files.length };
 }
 
 /** The naive pipeline with the same parallelism: files dealt round-robin to N processes. */
@@ -207,6 +218,24 @@ export function pipelineTables(result: PipelineSuiteResult, cores: number): stri
     lines.push(
       `| ${l.level} | ${f(l.floor.cpuS)} | ${f(l.floor.cpuS / cores)} | ${f(l.naiveSingle.wallS)}, ${f(mb(l.naiveSingle), 1)} | ${f(l.naive.wallS)}, ${f(l.naive.cpuS)}, ${f(mb(l.naive), 1)} (${l.naive.processes} processes) |`,
     );
+  }
+  if (result.gzipLevels.length > 0) {
+    const six = result.gzipLevels.find((g) => g.level === 6);
+    lines.push(
+      '',
+      `gzip alone of the same CSV (${f(result.gzipLevels[0]!.bytesDecoded / 1e6, 1)} MB, strategy Z_FILTERED), by level:`,
+      '',
+      '| level | CPU s | MB of CSV per CPU s | output MB | size vs level 6 |',
+      '| ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const g of result.gzipLevels) {
+      const vsSix = six
+        ? `${g.bytesOut >= six.bytesOut ? '+' : ''}${f((g.bytesOut / six.bytesOut - 1) * 100, 1)}%`
+        : '';
+      lines.push(
+        `| ${g.level} | ${f(g.cpuS)} | ${f(g.bytesDecoded / 1e6 / g.cpuS, 0)} | ${f(g.bytesOut / 1e6, 2)} | ${vsSix} |`,
+      );
+    }
   }
   if (result.chunkRuns.length > 0) {
     lines.push(
