@@ -182,6 +182,20 @@ function recommend(
       b.bytesDecoded / b.wallS > a.bytesDecoded / a.wallS ? b : a,
     ).workers;
     flags.push(`--workers ${workers}`, `--zlib-threads ${2 * workers + 2}`);
+    // The trade either side of the chosen level, from gzip alone of the same CSV.
+    const sweep = (l: number) => pipeline.gzipLevels.find((g) => g.level === l);
+    const chosen = sweep(level);
+    if (chosen) {
+      for (const other of [sweep(level - 1), sweep(level + 1)]) {
+        if (!other) continue;
+        const cpu = (other.cpuS / chosen.cpuS - 1) * 100;
+        const size = (other.bytesOut / chosen.bytesOut - 1) * 100;
+        const signed = (n: number) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(1)}%`;
+        lines.push(
+          `- gzip-${other.level} instead of ${level}: ${signed(cpu)} gzip CPU, ${signed(size)} bytes`,
+        );
+      }
+    }
     // Chunk size by CPU per byte: on a busy many-core host, CPU is throughput.
     const cheapest = [...pipeline.chunkRuns].sort((a, b) => a.cpuS - b.cpuS)[0];
     if (cheapest) {

@@ -120,6 +120,7 @@ it('flowhose bench writes a report with recommendations and a scaling chart', as
   expect(stdout).toContain('## Parser suite');
   expect(stdout).toContain('## Pipeline suite');
   expect(stdout).toMatch(/by level:\n\n\| level \| CPU s/);
+  expect(stdout).toMatch(/- gzip-5 instead of 6: [+−][\d.]+% gzip CPU, [+−][\d.]+% bytes/);
   expect(stdout.match(/^\| [1-9] \| [\d.]+ \| \d+ \| [\d.]+ \| [+-]?[\d.]+% \|$/gm)).toHaveLength(9);
   expect(stdout).toMatch(
     /Suggested: flowhose convert … --parser (wasm|scanner|json) --gzip-level 6 --workers 1 --zlib-threads 4 --chunk-size 256k/,
