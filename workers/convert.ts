@@ -4,6 +4,7 @@
  * Cancellation is cooperative: the worker watches the shared control word and aborts its own
  * pipeline, so uploads are aborted properly instead of the thread being killed mid-upload.
  */
+import { threadId, workerData } from 'node:worker_threads';
 import { convertObject } from '../src/convert-object.js';
 import {
   CANCELLED,
@@ -14,6 +15,9 @@ import {
   STOPPING,
   type TaskResult,
 } from '../src/task.js';
+import { markWorkerLoaded } from '../src/worker-loaded.js';
+
+markWorkerLoaded(workerData, threadId);
 
 export default async function convert(task: ConvertTask): Promise<TaskResult> {
   const control = task.control ? new Int32Array(task.control) : undefined;
