@@ -50,14 +50,16 @@ const TOO_LARGE_COMPLETE = 5;
 
 const WASM_FILE = 'payload-to-csv.wasm';
 let compiled: WebAssembly.Module | undefined;
+/** Set when this runtime cannot compile the module. */
+let unsupported = false;
 
 /**
  * The module is built next to this file's compiled form (dist/src/wasm); tests that import the
  * TypeScript sources find it in dist/ after `npm run build`. Compiling is synchronous and takes
  * about a millisecond: the module is 5 KB.
  */
-function wasmModule(): WebAssembly.Module {
-  if (compiled) return compiled;
+function wasmModule(): WebAssembly.Module | undefined {
+  if (compiled || unsupported) return compiled;
   const candidates = [
     new URL(`../wasm/${WASM_FILE}`, import.meta.url),
     new URL(`../../dist/src/wasm/${WASM_FILE}`, import.meta.url),
@@ -68,7 +70,13 @@ function wasmModule(): WebAssembly.Module {
       `${WASM_FILE} is missing (looked in ${candidates.map((u) => u.pathname).join(', ')}): run npm run build`,
     );
   }
-  compiled = new WebAssembly.Module(readFileSync(found));
+  try {
+    compiled = new WebAssembly.Module(readFileSync(found));
+  } catch {
+    // A runtime without WebAssembly SIMD (V8 on an x86 CPU without SSE4.1): the scanner
+    // gives the same output, only slower.
+    unsupported = true;
+  }
   return compiled;
 }
 
@@ -102,7 +110,7 @@ export class WasmFramer {
     private readonly maxObjectBytes: number,
     memoryLimit = DEFAULT_WASM_MEMORY_LIMIT,
   ) {
-    const instance = new WebAssembly.Instance(wasmModule(), {
+    const instance = new WebAssembly.Instance(wasmModule()!, {
       env: {
         abort: () => {
           throw new Error(`${WASM_FILE} aborted`);
@@ -117,9 +125,9 @@ export class WasmFramer {
     new Uint8Array(this.wasm.memory.buffer).set(format.intMask, this.wasm.maskPtr());
   }
 
-  /** Whether the module can convert this format (it holds at most 256 fields). */
+  /** Whether the module runs here and can convert this format (it holds at most 256 fields). */
   static supports(format: FlowFormat): boolean {
-    return format.fields.length > 0 && format.fields.length <= 256;
+    return format.fields.length > 0 && format.fields.length <= 256 && wasmModule() !== undefined;
   }
 
   /** Where the next byte sits in the stream (after leading bytes that were not fed here). */
