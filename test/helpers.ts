@@ -126,3 +126,15 @@ export function expectSameOutput(wasm: string, scanner: string, stopped: boolean
   const [short, long] = wasm.length <= scanner.length ? [wasm, scanner] : [scanner, wasm];
   expect(long.startsWith(short)).toBe(true);
 }
+
+/** The WebAssembly fast path must never change a result: same CSV, rejects, counts and error as the scanner. */
+export function expectSameAsScanner(input: Buffer, format = DEFAULT_FORMAT, cuts: number[] = []): void {
+  const scanner = convertPieces(input, cuts, format, 4096, 'scanner');
+  const wasm = convertPieces(input, cuts, format, 4096, 'wasm');
+  expectSameOutput(wasm.csv, scanner.csv, scanner.error !== undefined || wasm.error !== undefined);
+  expect(wasm.rejects).toEqual(scanner.rejects);
+  expect(wasm.stats).toEqual(scanner.stats);
+  expect(wasm.error?.code).toBe(scanner.error?.code);
+  expect(wasm.error?.message).toBe(scanner.error?.message);
+  expect(wasm.error?.offset).toBe(scanner.error?.offset);
+}

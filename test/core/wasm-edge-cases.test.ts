@@ -10,7 +10,7 @@ import {
 } from '../../src/core/log-format.js';
 import { WasmFramer } from '../../src/core/wasm-framer.js';
 import { createRandom } from '../../src/gen/corpus.js';
-import { convertPieces, dataPayload, expectSameOutput, randomCuts } from '../helpers.js';
+import { dataPayload, expectSameAsScanner, randomCuts } from '../helpers.js';
 
 /**
  * Adversarial review of the WebAssembly fast path (src/wasm/payload-to-csv.ts driven by
@@ -20,18 +20,6 @@ import { convertPieces, dataPayload, expectSameOutput, randomCuts } from '../hel
 
 const RECORD =
   '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
-
-/** As in wasm-framer.test.ts: the fast path must never change a result. */
-function expectSameAsScanner(input: Buffer, format = DEFAULT_FORMAT, cuts: number[] = []): void {
-  const scanner = convertPieces(input, cuts, format, 4096, 'scanner');
-  const wasm = convertPieces(input, cuts, format, 4096, 'wasm');
-  expectSameOutput(wasm.csv, scanner.csv, scanner.error !== undefined || wasm.error !== undefined);
-  expect(wasm.rejects).toEqual(scanner.rejects);
-  expect(wasm.stats).toEqual(scanner.stats);
-  expect(wasm.error?.code).toBe(scanner.error?.code);
-  expect(wasm.error?.message).toBe(scanner.error?.message);
-  expect(wasm.error?.offset).toBe(scanner.error?.offset);
-}
 
 interface RunOptions {
   format?: FlowFormat;

@@ -4,7 +4,7 @@ import type { FlowhoseError } from '../../src/core/errors.js';
 import { DEFAULT_FORMAT, parseLogFormat } from '../../src/core/log-format.js';
 import { WasmFramer } from '../../src/core/wasm-framer.js';
 import { generatePayloads } from '../../src/gen/corpus.js';
-import { CONTROL_PAYLOAD, convertPieces, dataPayload, expectSameOutput, randomCuts } from '../helpers.js';
+import { CONTROL_PAYLOAD, convertPieces, dataPayload, expectSameAsScanner, randomCuts } from '../helpers.js';
 
 const RECORD =
   '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
@@ -27,18 +27,6 @@ function fastPath(payload: Buffer, format = DEFAULT_FORMAT): { csv: string; rows
     },
   );
   return error || declined || framer.end() ? undefined : { csv, rows };
-}
-
-/** The fast path must never change a result: same CSV, rejects, counts and error as the scanner. */
-function expectSameAsScanner(input: Buffer, format = DEFAULT_FORMAT, cuts: number[] = []): void {
-  const scanner = convertPieces(input, cuts, format, 4096, 'scanner');
-  const wasm = convertPieces(input, cuts, format, 4096, 'wasm');
-  expectSameOutput(wasm.csv, scanner.csv, scanner.error !== undefined || wasm.error !== undefined);
-  expect(wasm.rejects).toEqual(scanner.rejects);
-  expect(wasm.stats).toEqual(scanner.stats);
-  expect(wasm.error?.code).toBe(scanner.error?.code);
-  expect(wasm.error?.message).toBe(scanner.error?.message);
-  expect(wasm.error?.offset).toBe(scanner.error?.offset);
 }
 
 describe('WebAssembly fast path', () => {
