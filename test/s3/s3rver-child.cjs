@@ -92,6 +92,9 @@ process.on('disconnect', () => stop(0));
 server.run().then(
   (address) => {
     if (stopping) return;
+    // Node closes idle keep-alive connections after 5 s, racing a client that reuses one just
+    // then; a test run is shorter than this.
+    if (server.httpServer) server.httpServer.keepAliveTimeout = 10 * 60_000;
     process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
   },
   (err) => {
