@@ -67,9 +67,7 @@ export class FlowLogConverter {
   private readonly reader = new PayloadReader();
   /** With the wasm parser, JSON input goes through here instead of `framer`. */
   private wasmFramer: WasmFramer | undefined;
-  private readonly wantWasm: boolean;
-  private readonly maxRecordBytes: number;
-  private readonly wasmMemoryLimit: number | undefined;
+  private readonly createWasmFramer: (() => WasmFramer) | undefined;
   private readonly onReject: ((reject: Reject) => void) | undefined;
   private readonly onPayload: (
     b: Buffer,
@@ -86,11 +84,11 @@ export class FlowLogConverter {
     this.framer = new JsonFramer(max);
     this.splitter = new LineSplitter(max);
     this.onReject = options.onReject;
-    this.maxRecordBytes = max;
-    this.wasmMemoryLimit = options.wasmMemoryLimit;
     const parser = options.payloadParser ?? DEFAULT_PAYLOAD_PARSER;
     if (parser === 'json') this.onPayload = this.readPayloadJson.bind(this);
-    this.wantWasm = parser === 'wasm';
+    if (parser === 'wasm') {
+      this.createWasmFramer = () => new WasmFramer(this.format, max, options.wasmMemoryLimit);
+    }
   }
 
   /**
@@ -105,31 +103,31 @@ export class FlowLogConverter {
       // Leading white space seen in earlier chunks still counts in the offsets of errors.
       const mode = this.mode as Mode;
       if (mode === 'json') {
-        if (this.wantWasm && WasmFramer.supports(this.format)) {
-          this.wasmFramer = new WasmFramer(this.format, this.maxRecordBytes, this.wasmMemoryLimit);
-          this.wasmFramer.startAt(this.stats.bytes);
-        } else {
-          this.framer.startAt(this.stats.bytes);
+        if (this.createWasmFramer && WasmFramer.supports(this.format)) {
+          this.wasmFramer = this.createWasmFramer();
         }
+        (this.wasmFramer ?? this.framer).startAt(this.stats.bytes);
       } else if (mode === 'text') this.splitter.startAt(this.stats.bytes);
     }
     this.stats.bytes += chunk.length;
-    if (this.mode === 'json') {
-      if (!this.wasmFramer) return this.framer.push(chunk, this.onPayload);
-      const result = this.wasmFramer.push(chunk, this.onPayload, this.onCsv);
-      if (result !== HANDOVER) return result;
-      // A payload too big for the module's memory: JsonFramer goes on from where it stopped.
-      const { offset, chunks } = this.wasmFramer.handOver();
-      this.wasmFramer = undefined;
-      this.framer.startAt(offset);
-      for (const rest of chunks) {
-        const error = this.framer.push(rest, this.onPayload);
-        if (error) return error;
-      }
-      return undefined;
-    }
+    if (this.mode === 'json') return this.pushJson(chunk);
     if (this.mode === 'text') return this.splitter.push(chunk, this.onLine);
     return undefined; // only white space so far
+  }
+
+  private pushJson(chunk: Buffer): FlowhoseError | undefined {
+    if (!this.wasmFramer) return this.framer.push(chunk, this.onPayload);
+    const result = this.wasmFramer.push(chunk, this.onPayload, this.onCsv);
+    if (result !== HANDOVER) return result;
+    // A payload too big for the module's memory: JsonFramer goes on from where it stopped.
+    const { offset, chunks } = this.wasmFramer.handOver();
+    this.wasmFramer = undefined;
+    this.framer.startAt(offset);
+    for (const rest of chunks) {
+      const error = this.framer.push(rest, this.onPayload);
+      if (error) return error;
+    }
+    return undefined;
   }
 
   end(): FlowhoseError | undefined {

@@ -20,7 +20,6 @@ declare namespace WebAssembly {
 interface PayloadToCsv {
   memory: WebAssembly.Memory;
   maskPtr(): number;
-  maxFields(): number;
   start(fields: number, maxObjectBytes: number, memoryLimit: number): void;
   unfinishedStart(): number;
   inputLength(): number;
@@ -36,8 +35,6 @@ interface PayloadToCsv {
   stopStartAt(): number;
   stopEndAt(): number;
   droppedBytes(): number;
-  pendingStart(): number;
-  pendingBytes(): number;
 }
 
 /** Why run() stopped (payload-to-csv.ts). */
@@ -47,6 +44,10 @@ const OUTPUT_FULL = 2;
 const NOT_AN_OBJECT = 3;
 const TOO_LARGE_PENDING = 4;
 const TOO_LARGE_COMPLETE = 5;
+
+/** The module's limits (payload-to-csv.ts): fields per format, and 32-bit addresses. */
+const MAX_FIELDS = 256;
+const MAX_SIZE = 2 ** 31;
 
 const WASM_FILE = 'payload-to-csv.wasm';
 let compiled: WebAssembly.Module | undefined;
@@ -118,16 +119,15 @@ export class WasmFramer {
       },
     });
     this.wasm = instance.exports as unknown as PayloadToCsv;
-    // The limit also keeps sizes inside the module's 32-bit addresses.
     // NaN never compares greater: JsonFramer reads it as no limit.
-    const max = Number.isNaN(maxObjectBytes) ? 2 ** 31 : Math.min(maxObjectBytes, 2 ** 31);
-    this.wasm.start(format.fields.length, max, Math.min(memoryLimit, 2 ** 31));
+    const max = Number.isNaN(maxObjectBytes) ? MAX_SIZE : Math.min(maxObjectBytes, MAX_SIZE);
+    this.wasm.start(format.fields.length, max, Math.min(memoryLimit, MAX_SIZE));
     new Uint8Array(this.wasm.memory.buffer).set(format.intMask, this.wasm.maskPtr());
   }
 
-  /** Whether the module runs here and can convert this format (it holds at most 256 fields). */
+  /** Whether the module runs here and can convert this format. */
   static supports(format: FlowFormat): boolean {
-    return format.fields.length > 0 && format.fields.length <= 256 && wasmModule() !== undefined;
+    return format.fields.length > 0 && format.fields.length <= MAX_FIELDS && wasmModule() !== undefined;
   }
 
   /** Where the next byte sits in the stream (after leading bytes that were not fed here). */
@@ -208,9 +208,10 @@ export class WasmFramer {
 
   /** Called at end of input: an unfinished payload means the input was cut short. */
   end(): FlowhoseError | undefined {
-    const start = this.wasm.pendingStart();
-    if (start < 0) return undefined;
-    return truncatedError(this.wasm.pendingBytes(), this.offsetOf(start));
+    // After a push, only an unfinished payload is left unframed (white space is consumed).
+    const start = this.wasm.unfinishedStart();
+    const bytes = this.wasm.inputLength() - start;
+    return bytes > 0 ? truncatedError(bytes, this.offsetOf(start)) : undefined;
   }
 
   private drain(onCsv: OnCsv): void {

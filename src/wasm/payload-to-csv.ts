@@ -85,10 +85,6 @@ export function maskPtr(): usize {
   return INT_MASK;
 }
 
-export function maxFields(): i32 {
-  return MAX_FIELDS;
-}
-
 /** Starts a stream of payloads for a format of `fields` fields. */
 export function start(fields: i32, maxObject: f64, memoryLimit: f64): void {
   fieldCount = fields;
@@ -292,16 +288,9 @@ export function unfinishedStart(): i32 {
 export function inputLength(): i32 {
   return <i32>fill;
 }
-/** The unfinished payload: where it starts in the input (-1 for none) and its bytes so far. */
 /** Whether the unfinished payload began before the current chunk (JsonFramer would be joining it). */
 export function unfinishedSpansChunks(): bool {
   return depth > 0 && objectStart < chunkStart;
-}
-export function pendingStart(): i32 {
-  return depth > 0 ? <i32>objectStart : -1;
-}
-export function pendingBytes(): i32 {
-  return depth > 0 ? <i32>(fill - objectStart) : 0;
 }
 
 /** Writes the CSV of the payload in [from, to) at `out`; returns its length, or -1 to decline. */
