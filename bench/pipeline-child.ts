@@ -9,8 +9,8 @@ import { basename, join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
-import { createConfig } from '../src/config.js';
-import { run } from '../src/run.js';
+import { createConfig } from '../src/cli/config.js';
+import { run } from '../src/run/run.js';
 import { gunzipLayers } from '../src/streams/gunzip-layers.js';
 import { naiveRegex } from './variants.js';
 

@@ -27,7 +27,7 @@ if (!process.env.UV_THREADPOOL_SIZE) {
 
 // `flowhose bench` lives in dist/bench: the benchmarks import the converter, never the reverse.
 const bench = process.argv[2] === 'bench';
-import(bench ? '../dist/bench/cli.js' : '../dist/src/cli.js').then(
+import(bench ? '../dist/bench/cli.js' : '../dist/src/cli/main.js').then(
   async (cli) => {
     process.exitCode = await cli.main(process.argv.slice(bench ? 3 : 2));
   },

@@ -4,8 +4,7 @@
  *
  *   await pipeline(body, gunzipLayers(), new ConvertStream({ format: parseLogFormat(spec) }), createGzip(), sink);
  */
-export { type Config, createConfig, type RawConvertOptions } from './config.js';
-export { convertObject } from './convert-object.js';
+export { type Config, createConfig, type RawConvertOptions } from './cli/config.js';
 export {
   type ConverterOptions,
   type ConverterStats,
@@ -16,7 +15,8 @@ export { FlowhoseError, type Reject, type RejectCode, UsageError } from './core/
 export { DEFAULT_FIELDS, type FieldInfo, KNOWN_FIELDS } from './core/fields.js';
 export { DEFAULT_FORMAT, type FlowFormat, headerFormat, parseLogFormat } from './core/log-format.js';
 export { generateObject, generatePayloads } from './gen/corpus.js';
-export { exitCodeOf, type RunEnv, type RunOutcome, run } from './run.js';
+export { convertObject } from './object/convert-object.js';
+export type { ConvertOptions, ConvertTask, DestRef, SourceRef, TaskResult } from './object/task.js';
+export { exitCodeOf, type RunEnv, type RunOutcome, run } from './run/run.js';
 export { ConvertStream, type ConvertStreamOptions, type RejectSink } from './streams/convert-stream.js';
 export { gunzipLayers } from './streams/gunzip-layers.js';
-export type { ConvertOptions, ConvertTask, DestRef, SourceRef, TaskResult } from './task.js';

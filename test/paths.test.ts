@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { joinKey, outputName, rejectsName, safeJoin } from '../src/paths.js';
+import { joinKey, safeJoin } from '../src/io/paths.js';
+import { outputName, rejectsName } from '../src/object/layout.js';
 
 describe('output names', () => {
   it('mirror the source path, dropping a trailing .gz first', () => {

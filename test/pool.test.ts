@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 // The built pool: its workers load dist/workers/convert.js (npm test builds first).
-import { createPool } from '../dist/src/pool.js';
+import { createPool } from '../dist/src/run/pool.js';
 
 it('destroy() waits until every worker has loaded its modules before terminating it', async () => {
   // Terminating a worker mid-load can abort the whole process (seen once under load: SIGABRT

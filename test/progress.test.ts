@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { expect, it } from 'vitest';
-import { createProgress } from '../src/progress.js';
-import type { RunSummary } from '../src/report.js';
+import { createProgress } from '../src/cli/progress.js';
+import type { RunSummary } from '../src/cli/report.js';
 
 const summary = (done: number): RunSummary => ({
   ok: done,

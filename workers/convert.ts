@@ -5,7 +5,7 @@
  * pipeline, so uploads are aborted properly instead of the thread being killed mid-upload.
  */
 import { threadId, workerData } from 'node:worker_threads';
-import { convertObject } from '../src/convert-object.js';
+import { convertObject } from '../src/object/convert-object.js';
 import {
   CANCELLED,
   type ConvertTask,
@@ -14,8 +14,8 @@ import {
   noCounts,
   STOPPING,
   type TaskResult,
-} from '../src/task.js';
-import { markWorkerLoaded } from '../src/worker-loaded.js';
+} from '../src/object/task.js';
+import { markWorkerLoaded } from '../src/run/worker-loaded.js';
 
 markWorkerLoaded(workerData, threadId);
 

@@ -1,7 +1,7 @@
 import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { DestRef, SourceRef } from '../task.js';
 import { openLocalSink, openLocalSource, tempPathFor } from './local.js';
+import type { DestRef, SourceRef } from './refs.js';
 import type { S3Settings } from './s3-url.js';
 import type { ObjectSink } from './sink.js';
 import { openStdoutSink } from './stdio.js';

@@ -1,4 +1,10 @@
 import yargs from 'yargs';
+import { DEFAULT_PAYLOAD_PARSER } from '../core/converter.js';
+import { UsageError } from '../core/errors.js';
+import { DEFAULT_FIELDS } from '../core/fields.js';
+import { parseLogFormat } from '../core/log-format.js';
+import { writeCorpus } from '../gen/write-corpus.js';
+import { exitCodeOf, run } from '../run/run.js';
 import {
   type Config,
   createConfig,
@@ -6,12 +12,6 @@ import {
   DEFAULT_GZIP_LEVEL,
   defaultWorkers,
 } from './config.js';
-import { DEFAULT_PAYLOAD_PARSER } from './core/converter.js';
-import { UsageError } from './core/errors.js';
-import { DEFAULT_FIELDS } from './core/fields.js';
-import { parseLogFormat } from './core/log-format.js';
-import { writeCorpus } from './gen/write-corpus.js';
-import { exitCodeOf, run } from './run.js';
 
 const EPILOG =
   'Exit codes: 0 all objects converted, 1 usage error (nothing done), 2 some objects failed, 130 interrupted.';

@@ -12,15 +12,15 @@
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { constants, createGzip } from 'node:zlib';
-import { FlowhoseError } from './core/errors.js';
-import { parseLogFormat } from './core/log-format.js';
-import { createAdapters, type IoAdapters, type OpenedSource } from './io/adapters.js';
-import { isTempPath } from './io/local.js';
-import type { ObjectSink } from './io/sink.js';
+import { FlowhoseError } from '../core/errors.js';
+import { parseLogFormat } from '../core/log-format.js';
+import { createAdapters, type IoAdapters, type OpenedSource } from '../io/adapters.js';
+import { isTempPath } from '../io/local.js';
+import type { ObjectSink } from '../io/sink.js';
+import { ConvertStream } from '../streams/convert-stream.js';
+import { gunzipLayers } from '../streams/gunzip-layers.js';
+import { ParallelGzip } from '../streams/parallel-gzip.js';
 import { RejectsWriter } from './rejects-writer.js';
-import { ConvertStream } from './streams/convert-stream.js';
-import { gunzipLayers } from './streams/gunzip-layers.js';
-import { ParallelGzip } from './streams/parallel-gzip.js';
 import {
   type ConvertTask,
   type DestRef,

@@ -1,6 +1,6 @@
-import type { Reject } from './core/errors.js';
-import type { ObjectSink } from './io/sink.js';
-import type { RejectSink } from './streams/convert-stream.js';
+import type { Reject } from '../core/errors.js';
+import type { ObjectSink } from '../io/sink.js';
+import type { RejectSink } from '../streams/convert-stream.js';
 
 /**
  * Keeps rejected records as JSON lines, raw and with the reason. The destination is opened on the

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { type Counts, noCounts, type TaskResult } from './task.js';
+import { type Counts, noCounts, type TaskResult } from '../object/task.js';
 
 export interface RunSummary extends Counts {
   ok: number;

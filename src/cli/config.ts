@@ -4,11 +4,11 @@ import {
   DEFAULT_PAYLOAD_PARSER,
   PAYLOAD_PARSERS,
   type PayloadParser,
-} from './core/converter.js';
-import { UsageError } from './core/errors.js';
-import { parseLogFormat } from './core/log-format.js';
-import { isS3Url, parseS3Url } from './io/s3-url.js';
-import { globToRegExp, parseShard, type Selection } from './select.js';
+} from '../core/converter.js';
+import { UsageError } from '../core/errors.js';
+import { parseLogFormat } from '../core/log-format.js';
+import { isS3Url, parseS3Url } from '../io/s3-url.js';
+import { globToRegExp, parseShard, type Selection } from '../run/select.js';
 
 /** Everything a run needs, validated once at the edge; defaults are applied here and nowhere else. */
 export interface Config {

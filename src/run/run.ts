@@ -1,22 +1,12 @@
 import { open } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Config } from './config.js';
-import { convertObject } from './convert-object.js';
-import { UsageError } from './core/errors.js';
-import { forEachBounded } from './dispatch.js';
-import { createAdapters } from './io/adapters.js';
-import type { S3Settings } from './io/s3-url.js';
-import {
-  destinationFor,
-  type Input,
-  type PlanCounts,
-  type Planned,
-  planSources,
-  resolveInputs,
-} from './plan.js';
-import { type ConvertPool, createPool } from './pool.js';
-import { createProgress } from './progress.js';
-import { Reporter, type RunSummary } from './report.js';
+import type { Config } from '../cli/config.js';
+import { createProgress } from '../cli/progress.js';
+import { Reporter, type RunSummary } from '../cli/report.js';
+import { UsageError } from '../core/errors.js';
+import { createAdapters } from '../io/adapters.js';
+import type { S3Settings } from '../io/s3-url.js';
+import { convertObject } from '../object/convert-object.js';
 import {
   CANCELLED,
   type ConvertOptions,
@@ -26,7 +16,17 @@ import {
   RUNNING,
   STOPPING,
   type TaskResult,
-} from './task.js';
+} from '../object/task.js';
+import { forEachBounded } from './dispatch.js';
+import {
+  destinationFor,
+  type Input,
+  type PlanCounts,
+  type Planned,
+  planSources,
+  resolveInputs,
+} from './plan.js';
+import { type ConvertPool, createPool } from './pool.js';
 
 export interface RunEnv {
   stderr: NodeJS.WritableStream;
@@ -64,7 +64,7 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
   const usesS3 = [...config.inputs, config.to].some((l) => l.startsWith('s3://'));
   const s3: S3Settings | undefined = usesS3 ? { region: await resolveRegion(), ...config.s3 } : undefined;
   // The SDK loads only when an s3:// location is in play.
-  const client = async (): Promise<S3Client> => (await import('./io/s3.js')).s3Client(s3!);
+  const client = async (): Promise<S3Client> => (await import('../io/s3.js')).s3Client(s3!);
   const inputs = await resolveInputs(config, client);
   const options: ConvertOptions = {
     logFormat: config.logFormat,

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
-import type { ConvertTask, TaskResult } from './task.js';
+import type { ConvertTask, TaskResult } from '../object/task.js';
 import { createLoadedFlags, LOADED_SLOTS } from './worker-loaded.js';
 
 export interface ConvertPool {
@@ -19,7 +19,7 @@ export function createPool(workers: number, maxHeapMb = 1024): ConvertPool {
   // Each worker sets its flag here once its modules have loaded (workers/convert.ts).
   const loaded = createLoadedFlags();
   const pool = new Piscina<ConvertTask, TaskResult>({
-    filename: new URL('../workers/convert.js', import.meta.url).href,
+    filename: new URL('../../workers/convert.js', import.meta.url).href,
     minThreads: workers,
     maxThreads: workers,
     concurrentTasksPerWorker: 1,

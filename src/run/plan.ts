@@ -1,13 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Config } from './config.js';
-import { UsageError } from './core/errors.js';
-import { parseS3Url, type S3Location } from './io/s3-url.js';
-import { walkFiles } from './local-walk.js';
-import { joinKey, outputName, rejectsName, safeJoin } from './paths.js';
+import type { Config } from '../cli/config.js';
+import { UsageError } from '../core/errors.js';
+import { walkFiles } from '../io/local-walk.js';
+import { joinKey, safeJoin } from '../io/paths.js';
+import { parseS3Url, type S3Location } from '../io/s3-url.js';
+import { outputName, rejectsName } from '../object/layout.js';
+import type { DestRef, SourceRef } from '../object/task.js';
 import { select, type Verdict } from './select.js';
-import type { DestRef, SourceRef } from './task.js';
 
 export type Input =
   | { kind: 'stdin' }
@@ -58,7 +59,7 @@ export async function resolveInputs(config: Config, s3: () => Promise<S3Client>)
 /** `s3://b/p/` is a prefix; `s3://b/p/key` is one object when it exists, else the prefix `p/key/`. */
 async function resolveS3Input(location: S3Location, client: S3Client): Promise<Input> {
   if (location.prefix === '' || location.prefix.endsWith('/')) return { kind: 's3-prefix', location };
-  const { headObject } = await import('./io/s3.js');
+  const { headObject } = await import('../io/s3.js');
   try {
     if (await headObject(client, location.bucket, location.prefix)) {
       return { kind: 's3-object', bucket: location.bucket, key: location.prefix };
@@ -114,7 +115,7 @@ export async function* planSources(
           : config.startAfter.startsWith(prefix)
             ? config.startAfter
             : joinKey(prefix, config.startAfter);
-      const { listObjects } = await import('./io/s3.js');
+      const { listObjects } = await import('../io/s3.js');
       // An output prefix inside the input prefix is never read back as input.
       const to = parseS3Url(config.to);
       const ownOutput =
