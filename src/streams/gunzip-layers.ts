@@ -1,4 +1,5 @@
 import { createGunzip } from 'node:zlib';
+import { FlowhoseError } from '../core/errors.js';
 
 export interface GunzipLayersOptions {
   /** Most gzip layers peeled off (Firehose GZIP on top of CloudWatch's own gzip makes two). */
@@ -9,11 +10,15 @@ export interface GunzipLayersOptions {
 
 const isGzip = (a: number | undefined, b: number | undefined) => a === 0x1f && b === 0x8b;
 
+/** A gzip member's fixed header: magic number, method, flags, mtime, extra flags, OS. */
+const GZIP_HEADER_BYTES = 10;
+
 /**
- * Decompresses as many gzip layers as the bytes carry (0, 1 or 2 in practice), deciding from
- * the magic number after each inflate rather than from a file suffix or Content-Type, which
- * Firehose does not set. Every member of a multi-member gzip is read; bytes after the last
- * member fail as corrupt unless they are zero padding.
+ * Decompresses as many gzip layers as the bytes carry (0, 1 or 2 in practice, up to maxLayers:
+ * 3 by default), deciding from the magic number after each inflate rather than from a file suffix
+ * or Content-Type, which Firehose does not set. Every member of a multi-member gzip is read; bytes
+ * after the last member fail as corrupt unless they are zero padding. Data that ends inside the
+ * first member's fixed header (a lone 0x1f, or `1f 8b` and a few bytes) fails TRUNCATED, saying so.
  */
 export function gunzipLayers(options: GunzipLayersOptions = {}) {
   const maxLayers = options.maxLayers ?? 3;
@@ -41,8 +46,9 @@ async function* peel(
     const first = head[0];
     const second = first && first.length > 1 ? first[1] : head[1]?.[0];
     const rest = replay(head, iterator);
+    if (layer < maxLayers && headBytes === 1 && first![0] === 0x1f) throw headerCutShort(1, layer);
     if (layer < maxLayers && isGzip(first?.[0], second)) {
-      yield* peel(gunzip(rest, chunkSize), layer + 1, maxLayers, chunkSize);
+      yield* peel(gunzip(rest, chunkSize, layer), layer + 1, maxLayers, chunkSize);
     } else {
       yield* rest;
     }
@@ -67,10 +73,15 @@ async function* replay(head: Buffer[], iterator: AsyncIterator<Buffer>): AsyncGe
  * early. So the input is fed by hand and whatever zlib did not consume must be zeros; anything
  * else fails as corrupt, however the chunks fall.
  */
-async function* gunzip(source: AsyncIterable<Buffer>, chunkSize: number): AsyncGenerator<Buffer> {
+async function* gunzip(
+  source: AsyncIterable<Buffer>,
+  chunkSize: number,
+  layer: number,
+): AsyncGenerator<Buffer> {
   const inflater = createGunzip({ chunkSize });
   const unconsumed: Buffer[] = []; // fed, not yet known to be consumed by zlib
   let unconsumedStart = 0; // stream offset of unconsumed[0]
+  let fed = 0;
   let ended = false;
   inflater.once('end', () => {
     ended = true;
@@ -88,6 +99,7 @@ async function* gunzip(source: AsyncIterable<Buffer>, chunkSize: number): AsyncG
       }
       if (inflater.destroyed) return; // the consumer stopped early
       unconsumed.push(chunk);
+      fed += chunk.length;
       trim();
       if (!inflater.write(chunk)) await writable(inflater);
     }
@@ -95,7 +107,12 @@ async function* gunzip(source: AsyncIterable<Buffer>, chunkSize: number): AsyncG
   })();
   feeding.catch((error) => inflater.destroy(error));
   try {
-    for await (const chunk of inflater) yield chunk as Buffer;
+    try {
+      for await (const chunk of inflater) yield chunk as Buffer;
+    } catch (error) {
+      const short = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' && fed < GZIP_HEADER_BYTES;
+      throw short ? headerCutShort(fed, layer) : error;
+    }
     await feeding;
     trim();
     let skip = inflater.bytesWritten - unconsumedStart;
@@ -125,6 +142,16 @@ function writable(stream: NodeJS.EventEmitter & { destroyed: boolean }): Promise
 function isZeros(chunk: Buffer, from: number): boolean {
   for (let i = from; i < chunk.length; i++) if (chunk[i] !== 0) return false;
   return true;
+}
+
+/** `layer`: how many gzip layers were already removed from the data that is cut short. */
+function headerCutShort(bytes: number, layer: number): FlowhoseError {
+  const where = layer === 0 ? 'the input' : `the data inside gzip layer ${layer}`;
+  return new FlowhoseError(
+    'TRUNCATED',
+    `the gzip header is cut short: ${where} ends ${bytes} byte${bytes === 1 ? '' : 's'} into a gzip member's ` +
+      `${GZIP_HEADER_BYTES}-byte header`,
+  );
 }
 
 function trailingData(): Error {

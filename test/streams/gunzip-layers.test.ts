@@ -7,6 +7,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FlowhoseError } from '../../src/core/errors.js';
 import { type GunzipLayersOptions, gunzipLayers } from '../../src/streams/gunzip-layers.js';
 import { CONTROL_PAYLOAD, dataPayload, firehoseObject, randomCuts } from '../helpers.js';
 
@@ -222,7 +223,6 @@ describe('gunzipLayers: ends and errors', () => {
       Buffer.from('version account-id interface-id\n2 123 eni-1\n'),
       Buffer.from([0x1f, 0x41, 0x42, 0x43]), // the first magic byte only
       Buffer.from([0x8b, 0x1f, 0x00]),
-      Buffer.from([0x1f]), // one byte, no second to compare
       Buffer.from('{'),
     ];
     for (const text of texts) {
@@ -338,9 +338,34 @@ describe('gunzipLayers: ends and errors', () => {
     expect((await rejection(peel([gz]))).code).toBe('Z_DATA_ERROR');
   });
 
+  it('fails data that ends inside the gzip header as TRUNCATED, saying so', async () => {
+    // A lone 0x1f once passed through and was called "still gzip-compressed after three layers".
+    const gz = firehoseObject(payloads, 1);
+    const header = (n: number, where = 'the input') =>
+      `the gzip header is cut short: ${where} ends ${n} byte${n === 1 ? '' : 's'} into a gzip member's 10-byte header`;
+    for (const cut of [1, 2, 3, 9]) {
+      for (const chunks of [[gz.subarray(0, cut)], bytewise(gz.subarray(0, cut))]) {
+        const error = await rejection(peel(chunks));
+        expect(error).toBeInstanceOf(FlowhoseError);
+        expect(error).toMatchObject({ code: 'TRUNCATED', message: header(cut) });
+      }
+    }
+    expect(await rejection(peelPipeline(Readable.from([Buffer.from([0x1f])])))).toMatchObject({
+      code: 'TRUNCATED',
+      message: header(1),
+    });
+    // Inside a layer: the gzip of a lone 0x1f.
+    expect(await rejection(peel([gzipSync(Buffer.from([0x1f]))]))).toMatchObject({
+      code: 'TRUNCATED',
+      message: header(1, 'the data inside gzip layer 1'),
+    });
+    // Past maxLayers nothing is decompressed, so nothing is cut short.
+    expect((await peel([Buffer.from([0x1f])], { maxLayers: 0 })).equals(Buffer.from([0x1f]))).toBe(true);
+  });
+
   it('rejects truncated gzip with Z_BUF_ERROR', async () => {
     const gz = firehoseObject(payloads, 1);
-    for (const cut of [3, 10, Math.floor(gz.length / 2), gz.length - 1]) {
+    for (const cut of [10, 11, Math.floor(gz.length / 2), gz.length - 1]) {
       const truncated = gz.subarray(0, cut);
       expect((await rejection(peel([truncated]))).code).toBe('Z_BUF_ERROR');
       expect((await rejection(peel(bytewise(truncated)))).code).toBe('Z_BUF_ERROR');
