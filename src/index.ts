@@ -11,7 +11,15 @@ export {
   FlowLogConverter,
   type PayloadParser,
 } from './core/converter.js';
-export { FlowhoseError, type Reject, type RejectCode, UsageError } from './core/errors.js';
+export {
+  FlowhoseError,
+  type GoverningOption,
+  LogFormatError,
+  type ObjectErrorCode,
+  type Reject,
+  type RejectCode,
+  UsageError,
+} from './core/errors.js';
 export { DEFAULT_FIELDS, type FieldInfo, KNOWN_FIELDS } from './core/fields.js';
 export { DEFAULT_FORMAT, type FlowFormat, headerFormat, parseLogFormat } from './core/log-format.js';
 export { generateObject, generatePayloads } from './gen/corpus.js';

@@ -5,7 +5,7 @@ import {
   PAYLOAD_PARSERS,
   type PayloadParser,
 } from '../core/converter.js';
-import { UsageError } from '../core/errors.js';
+import { LogFormatError, UsageError } from '../core/errors.js';
 import { parseLogFormat } from '../core/log-format.js';
 import { isS3Url, parseS3Url } from '../io/s3-url.js';
 import { globToRegExp, parseShard, type Selection } from '../run/select.js';
@@ -106,7 +106,7 @@ export function createConfig(raw: RawConvertOptions): Config {
     1024,
     1024 ** 3,
   );
-  if (raw.logFormat !== undefined) parseLogFormat(raw.logFormat); // throws UsageError naming the bad part
+  if (raw.logFormat !== undefined) checkLogFormat(raw.logFormat);
   const stdinCount = raw.inputs.filter((input) => input === '-').length;
   if (stdinCount > 1) throw new UsageError('- (stdin) can be given only once');
   if (to === '-' && raw.inputs.length !== 1) {
@@ -225,4 +225,14 @@ export function parseSize(option: string, value: string | number, min: number, m
   if (bytes < min || bytes > max)
     throw new UsageError(`${option} must be between ${min} and ${max} bytes, got "${value}"`);
   return bytes;
+}
+
+/** The core names the log format, not the flag: say which flag gave it. */
+function checkLogFormat(spec: string): void {
+  try {
+    parseLogFormat(spec);
+  } catch (error) {
+    if (error instanceof LogFormatError) throw new UsageError(`${error.message}; see --log-format`);
+    throw error;
+  }
 }

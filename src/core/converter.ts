@@ -1,8 +1,15 @@
+import { BomStripper } from './bom.js';
 import { CsvEncoder, type RecordProblem } from './csv-encoder.js';
 import { FlowhoseError, type Reject } from './errors.js';
 import { describeByte, JsonFramer } from './json-framer.js';
 import { LineSplitter } from './line-splitter.js';
-import { DEFAULT_FORMAT, type FlowFormat, headerFormat } from './log-format.js';
+import {
+  DEFAULT_FORMAT,
+  EVENT_TIME_COLUMN,
+  eventTimeHeaderError,
+  type FlowFormat,
+  headerFormat,
+} from './log-format.js';
 import { PayloadKind, PayloadReader } from './payload-reader.js';
 import { HANDOVER, WasmFramer } from './wasm-framer.js';
 
@@ -48,7 +55,8 @@ type Mode = 'detect' | 'json' | 'text';
  * The pure core: decompressed Firehose bytes in, CSV bytes out, no I/O. It tells the framing
  * from the first bytes (JSON payloads glued or newline-separated, `{"message":…}` lines, raw
  * flow lines, or a text file with a header line), never from a file name. Feed it chunks of any
- * size, split anywhere; the output does not depend on where the splits fall.
+ * size, split anywhere; the output does not depend on where the splits fall. A UTF-8 BOM at the
+ * start is dropped (offsets still count it).
  *
  *   const converter = new FlowLogConverter({ onData: (csv) => … });
  *   const error = converter.write(chunk) ?? converter.end();
@@ -65,6 +73,7 @@ export class FlowLogConverter {
   private readonly framer: JsonFramer;
   private readonly splitter: LineSplitter;
   private readonly reader = new PayloadReader();
+  private readonly bom = new BomStripper();
   /** With the wasm parser, JSON input goes through here instead of `framer`. */
   private wasmFramer: WasmFramer | undefined;
   private readonly createWasmFramer: (() => WasmFramer) | undefined;
@@ -96,6 +105,11 @@ export class FlowLogConverter {
    * unfinished payload is kept as a slice of it, so do not refill it.
    */
   write(chunk: Buffer): FlowhoseError | undefined {
+    if (this.bom.active) {
+      const { rest, dropped } = this.bom.strip(chunk);
+      this.stats.bytes += dropped;
+      chunk = rest;
+    }
     if (chunk.length === 0) return undefined;
     if (this.mode === 'detect') {
       const error = this.detect(chunk);
@@ -131,11 +145,17 @@ export class FlowLogConverter {
   }
 
   end(): FlowhoseError | undefined {
+    const held = this.bom.flush();
+    if (held.length > 0) {
+      const error = this.write(held);
+      if (error) return error;
+    }
     if (this.mode === 'json') {
       const error = (this.wasmFramer ?? this.framer).end();
       if (error) return error;
     } else if (this.mode === 'text') {
-      this.splitter.end(this.onLine);
+      const error = this.splitter.end(this.onLine);
+      if (error) return error;
     }
     this.ensureHeader();
     this.encoder.flush();
@@ -144,7 +164,9 @@ export class FlowLogConverter {
       return new FlowhoseError(
         'FORMAT_MISMATCH',
         `all ${this.stats.rejected} records were rejected, so this is not a flow log of the expected format ` +
-          `(first: ${code}: ${reason}; record "${record.slice(0, 200)}"); check --log-format`,
+          `(first: ${code}: ${reason}; record "${record.slice(0, 200)}")`,
+        undefined,
+        'logFormat',
       );
     }
     return undefined;
@@ -163,7 +185,7 @@ export class FlowLogConverter {
       return new FlowhoseError(
         'NOT_FLOW_LOG',
         c === 0x1f
-          ? 'still gzip-compressed after three layers of gunzip'
+          ? 'starts with byte 0x1f, as gzip data does: still gzip-compressed (flowhose removes up to 3 gzip layers)'
           : `starts with ${describeByte(c)}: neither JSON payloads nor flow-log text`,
         this.stats.bytes + i,
       );
@@ -294,26 +316,30 @@ export class FlowLogConverter {
     return undefined;
   }
 
-  private readLine(b: Buffer, start: number, end: number, offset: number): void {
-    if (start === end) return;
+  private readLine(b: Buffer, start: number, end: number, offset: number): FlowhoseError | undefined {
+    if (start === end) return undefined;
     if (this.firstLine) {
       this.firstLine = false;
-      const header = headerFormat(b.toString('utf8', start, end).replace(/^\uFEFF/, ''));
+      const header = headerFormat(b.toString('utf8', start, end));
       if (header) {
+        // Its column would be indistinguishable from the event time's: refuse the file.
+        if (header.fields.some((field) => field.name === EVENT_TIME_COLUMN))
+          return eventTimeHeaderError(offset);
         this.format = header;
         this.headerLine = Buffer.from(b.subarray(start, end));
         this.ensureHeader();
-        return;
+        return undefined;
       }
     } else if (
       this.headerLine &&
       end - start === this.headerLine.length &&
       this.headerLine.equals(b.subarray(start, end))
     ) {
-      return; // files concatenated together repeat their header
+      return undefined; // files concatenated together repeat their header
     }
     this.ensureHeader();
     this.record(b, start, end, undefined, offset);
+    return undefined;
   }
 
   private record(b: Buffer, start: number, end: number, timestamp: number | undefined, offset: number): void {

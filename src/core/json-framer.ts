@@ -11,10 +11,23 @@ export type OnValue = (
 ) => FlowhoseError | undefined;
 
 /**
+ * Deepest nesting of `{`/`[` accepted in a payload (the payload's own `{` is level 1). CloudWatch
+ * payloads nest four levels; the bound keeps the recursive readers off the end of the stack.
+ */
+export const MAX_NESTING_DEPTH = 512;
+
+/**
  * Splits a byte stream of JSON objects glued together (`{…}{…}`, or separated by white space)
  * into complete objects, across any chunk boundary. It tracks only nesting depth and string
  * state, so each byte is looked at once; inside strings it jumps with indexOf to the next quote.
  * Between chunks it carries only the unfinished object, as slices, joined once when it completes.
+ *
+ * Size rule: a payload's size is its bytes from `{` to the matching `}` inclusive, and one larger
+ * than maxObjectBytes fails RECORD_TOO_LARGE, one within it passes, wherever the chunks are cut.
+ * An unfinished payload fails as soon as its bytes so far pass the limit, so memory stays bounded;
+ * that verdict is the same one its end would give. A failure inside the payload (nesting deeper
+ * than MAX_NESTING_DEPTH) at a byte past the limit is reported as RECORD_TOO_LARGE too: the error
+ * is the one at the first byte that breaks a rule, however the bytes arrived.
  */
 export class JsonFramer {
   private depth = 0;
@@ -67,9 +80,12 @@ export class JsonFramer {
       } else if (c === QUOTE) {
         this.inString = true;
       } else if (c === 0x7b || c === 0x5b) {
-        this.depth++;
+        if (++this.depth > MAX_NESTING_DEPTH) return this.failInside(this.base + i);
       } else if (c === 0x7d || c === 0x5d) {
         if (--this.depth === 0) {
+          if (this.base + i + 1 - this.objectOffset > this.maxObjectBytes) {
+            return tooLargeError(this.maxObjectBytes, this.objectOffset);
+          }
           const error = this.emit(chunk, objectStart, i + 1, onValue);
           if (error) return error;
           objectStart = -1;
@@ -81,7 +97,7 @@ export class JsonFramer {
       this.pending.push(chunk.subarray(objectStart));
       this.pendingBytes += n - objectStart;
       if (this.pendingBytes > this.maxObjectBytes) {
-        return tooLargeError(this.maxObjectBytes, this.objectOffset, true);
+        return tooLargeError(this.maxObjectBytes, this.objectOffset);
       }
     }
     this.base += n;
@@ -100,25 +116,33 @@ export class JsonFramer {
     const whole = Buffer.concat(this.pending);
     this.pending = [];
     this.pendingBytes = 0;
-    if (whole.length > this.maxObjectBytes) {
-      return tooLargeError(this.maxObjectBytes, this.objectOffset, false);
-    }
     return onValue(whole, 0, whole.length, this.objectOffset);
+  }
+
+  /** Nesting too deep at stream offset `at`, unless the payload had already passed the size limit there. */
+  private failInside(at: number): FlowhoseError {
+    if (at + 1 - this.objectOffset > this.maxObjectBytes) {
+      return tooLargeError(this.maxObjectBytes, this.objectOffset);
+    }
+    return tooDeepError(at);
   }
 }
 
 export const notAnObjectError = (c: number, offset: number) =>
   new FlowhoseError('BAD_JSON', `expected "{" between payloads, found ${describeByte(c)}`, offset);
 
-/** `unfinished`: found while the payload was still arriving, when raising the limit may help. */
-export const tooLargeError = (max: number, offset: number, unfinished: boolean) =>
+/** `offset`: where the payload starts. */
+export const tooLargeError = (max: number, offset: number) =>
   new FlowhoseError(
     'RECORD_TOO_LARGE',
-    unfinished
-      ? `a JSON payload exceeds ${max} bytes (raise --max-record-size if this is genuine)`
-      : `a JSON payload exceeds ${max} bytes`,
+    `a JSON payload exceeds the record size limit of ${max} bytes`,
     offset,
+    'maxRecordBytes',
   );
+
+/** `offset`: the bracket one level too deep. */
+export const tooDeepError = (offset: number) =>
+  new FlowhoseError('BAD_JSON', `a JSON payload nests deeper than ${MAX_NESTING_DEPTH} levels`, offset);
 
 export const truncatedError = (pendingBytes: number, offset: number) =>
   new FlowhoseError(

@@ -1,10 +1,16 @@
 import { FlowhoseError } from './errors.js';
 
-export type OnLine = (bytes: Buffer, start: number, end: number, offset: number) => void;
+/** Returns an error to stop the stream at this line. */
+export type OnLine = (bytes: Buffer, start: number, end: number, offset: number) => FlowhoseError | undefined;
 
 /**
  * Splits bytes into LF-terminated lines (a CR before the LF is dropped) across chunk boundaries,
  * carrying only the unfinished line, as slices joined once when its end arrives.
+ *
+ * Size rule: a line's size is its bytes without the LF and without a CR right before it (or at the
+ * end of the input), and one larger than maxLineBytes fails RECORD_TOO_LARGE, one within it
+ * passes, wherever the chunks are cut. An unfinished line fails as soon as its bytes so far (a
+ * final CR not counted: it may be the one before an LF) pass the limit, so memory stays bounded.
  */
 export class LineSplitter {
   private pending: Buffer[] = [];
@@ -23,27 +29,26 @@ export class LineSplitter {
     for (;;) {
       const lf = chunk.indexOf(0x0a, start);
       if (lf < 0) break;
+      let error: FlowhoseError | undefined;
       if (this.pending.length > 0) {
         this.pending.push(chunk.subarray(0, lf));
         const line = Buffer.concat(this.pending);
         const offset = this.base - this.pendingBytes;
         this.pending = [];
         this.pendingBytes = 0;
-        emit(line, 0, line.length, offset, onLine);
+        error = this.emit(line, 0, line.length, offset, onLine);
       } else {
-        emit(chunk, start, lf, this.base + start, onLine);
+        error = this.emit(chunk, start, lf, this.base + start, onLine);
       }
+      if (error) return error;
       start = lf + 1;
     }
     if (start < chunk.length) {
       this.pending.push(chunk.subarray(start));
       this.pendingBytes += chunk.length - start;
-      if (this.pendingBytes > this.maxLineBytes) {
-        return new FlowhoseError(
-          'RECORD_TOO_LARGE',
-          `a line exceeds ${this.maxLineBytes} bytes: not a flow log, or raise --max-record-size`,
-          this.base + chunk.length - this.pendingBytes,
-        );
+      const counted = chunk[chunk.length - 1] === 0x0d ? this.pendingBytes - 1 : this.pendingBytes;
+      if (counted > this.maxLineBytes) {
+        return this.tooLarge(this.base + chunk.length - this.pendingBytes);
       }
     }
     this.base += chunk.length;
@@ -51,16 +56,34 @@ export class LineSplitter {
   }
 
   /** The last line may lack its LF. */
-  end(onLine: OnLine): void {
-    if (this.pending.length === 0) return;
+  end(onLine: OnLine): FlowhoseError | undefined {
+    if (this.pending.length === 0) return undefined;
     const line = Buffer.concat(this.pending);
+    const offset = this.base - this.pendingBytes;
     this.pending = [];
-    emit(line, 0, line.length, this.base - this.pendingBytes, onLine);
     this.pendingBytes = 0;
+    return this.emit(line, 0, line.length, offset, onLine);
   }
-}
 
-function emit(b: Buffer, start: number, end: number, offset: number, onLine: OnLine): void {
-  if (end > start && b[end - 1] === 0x0d) end--;
-  onLine(b, start, end, offset);
+  private emit(
+    b: Buffer,
+    start: number,
+    end: number,
+    offset: number,
+    onLine: OnLine,
+  ): FlowhoseError | undefined {
+    if (end > start && b[end - 1] === 0x0d) end--;
+    if (end - start > this.maxLineBytes) return this.tooLarge(offset);
+    return onLine(b, start, end, offset);
+  }
+
+  /** `offset`: where the line starts. */
+  private tooLarge(offset: number): FlowhoseError {
+    return new FlowhoseError(
+      'RECORD_TOO_LARGE',
+      `a line exceeds the record size limit of ${this.maxLineBytes} bytes (not a flow log, or the limit is too low)`,
+      offset,
+      'maxRecordBytes',
+    );
+  }
 }

@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { FlowhoseError, LogFormatError } from './errors.js';
 import { DEFAULT_FIELDS, type FieldType, KNOWN_FIELDS } from './fields.js';
 
 export interface FlowField {
@@ -17,6 +17,22 @@ export interface FlowFormat {
 }
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/**
+ * The output's first column holds each record's event time under this name, so no field may take
+ * it (a header `timestamp,timestamp,…` would make the second column unreachable by name). AWS
+ * has no flow-log field of that name.
+ */
+export const EVENT_TIME_COLUMN = 'timestamp';
+
+/** A text input whose header line names EVENT_TIME_COLUMN: `offset` is where the line starts. */
+export const eventTimeHeaderError = (offset: number) =>
+  new FlowhoseError(
+    'NOT_FLOW_LOG',
+    `the header line names a field "${EVENT_TIME_COLUMN}", but the output's first column is the event time, ` +
+      `named ${EVENT_TIME_COLUMN} (AWS flow logs have no such field)`,
+    offset,
+  );
 
 /** `src_addr`, `Log-Status` and `log-status` all name the same field; AWS spells it with hyphens. */
 export function normalizeFieldName(raw: string): string {
@@ -40,25 +56,30 @@ export const DEFAULT_FORMAT: FlowFormat = createFlowFormat(DEFAULT_FIELDS);
 /**
  * Parses a log format in AWS's own syntax (`${version} ${account-id} …`, as shown by
  * `aws ec2 describe-flow-logs`) or as bare names separated by spaces or commas
- * (`version account_id …`). Throws UsageError naming the offending part.
+ * (`version account_id …`). Throws LogFormatError naming the offending part.
  */
 export function parseLogFormat(spec: string): FlowFormat {
   const trimmed = spec.trim();
   if (trimmed === '')
-    throw new UsageError('--log-format is empty: give field names such as "${version} ${account-id} …"');
+    throw new LogFormatError('log format is empty: give field names such as "${version} ${account-id} …"');
   const tokens = trimmed.split(/[\s,]+/);
   const names: string[] = [];
   for (const token of tokens) {
     let bare = token;
     if (token.startsWith('${')) {
-      if (!token.endsWith('}')) throw new UsageError(`--log-format: "${token}" is missing its closing "}"`);
+      if (!token.endsWith('}')) throw new LogFormatError(`log format: "${token}" is missing its closing "}"`);
       bare = token.slice(2, -1);
     } else if (token.includes('$') || token.includes('{') || token.includes('}')) {
-      throw new UsageError(`--log-format: "${token}" is not a field; write \${name} or a bare name`);
+      throw new LogFormatError(`log format: "${token}" is not a field; write \${name} or a bare name`);
     }
-    if (!NAME.test(bare)) throw new UsageError(`--log-format: "${bare}" is not a valid field name`);
+    if (!NAME.test(bare)) throw new LogFormatError(`log format: "${bare}" is not a valid field name`);
     const name = normalizeFieldName(bare);
-    if (names.includes(name)) throw new UsageError(`--log-format: field "${name}" appears twice`);
+    if (name === EVENT_TIME_COLUMN) {
+      throw new LogFormatError(
+        `log format: "${bare}" cannot be a field name: the output's first column is the event time, named ${EVENT_TIME_COLUMN}`,
+      );
+    }
+    if (names.includes(name)) throw new LogFormatError(`log format: field "${name}" appears twice`);
     names.push(name);
   }
   return createFlowFormat(names);

@@ -1,5 +1,5 @@
 import { FlowhoseError } from './errors.js';
-import { describeByte } from './json-framer.js';
+import { describeByte, MAX_NESTING_DEPTH, tooDeepError } from './json-framer.js';
 
 export const PayloadKind = {
   /** A CloudWatch Logs DATA_MESSAGE (or a payload with logEvents and no messageType). */
@@ -94,7 +94,7 @@ export class PayloadReader {
           messageEnd = this.readString();
           messageEscaped = this.stringEscaped;
         } else {
-          this.skipValue();
+          this.skipValue(2);
         }
         if (this.next() === 0x2c) continue;
         this.pos--;
@@ -166,7 +166,7 @@ export class PayloadReader {
         } else if (this.keyIs(keyStart, keyEnd, K_TIMESTAMP)) {
           timestamp = this.readTimestamp();
         } else {
-          this.skipValue();
+          this.skipValue(4);
         }
         if (this.next() === 0x2c) continue;
         this.pos--;
@@ -232,7 +232,7 @@ export class PayloadReader {
       this.pos = i;
       return value;
     }
-    this.skipValue();
+    this.skipValue(4);
     return digitsValue(b, start, this.pos);
   }
 
@@ -261,11 +261,16 @@ export class PayloadReader {
     }
   }
 
-  private skipValue(): void {
+  /**
+   * `depth`: the nesting level a bracket here opens (the payload's own `{` is 1). The framers stop
+   * deeper payloads before they get here; the bound keeps the recursion safe for direct callers.
+   */
+  private skipValue(depth: number): void {
     const c = this.b[this.skipSpace()];
     if (c === 0x22) {
       this.readString();
     } else if (c === 0x7b || c === 0x5b) {
+      if (depth > MAX_NESTING_DEPTH) throw tooDeepError(this.base + this.pos);
       const close = c === 0x7b ? 0x7d : 0x5d;
       this.pos++;
       if (this.peek() === close) {
@@ -277,7 +282,7 @@ export class PayloadReader {
           this.readString();
           this.expect(0x3a);
         }
-        this.skipValue();
+        this.skipValue(depth + 1);
         if (this.next() === 0x2c) continue;
         this.pos--;
         this.expect(close);

@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { FlowhoseError } from './errors.js';
-import { notAnObjectError, type OnValue, tooLargeError, truncatedError } from './json-framer.js';
+import {
+  notAnObjectError,
+  type OnValue,
+  tooDeepError,
+  tooLargeError,
+  truncatedError,
+} from './json-framer.js';
 import type { FlowFormat } from './log-format.js';
 
 // @types/node leaves WebAssembly to the DOM library; these are the parts used here.
@@ -44,6 +50,7 @@ const OUTPUT_FULL = 2;
 const NOT_AN_OBJECT = 3;
 const TOO_LARGE_PENDING = 4;
 const TOO_LARGE_COMPLETE = 5;
+const TOO_DEEP = 6;
 
 /** The module's limits (payload-to-csv.ts): fields per format, and 32-bit addresses. */
 const MAX_FIELDS = 256;
@@ -185,8 +192,10 @@ export class WasmFramer {
       if (status === NOT_AN_OBJECT) {
         return notAnObjectError(new Uint8Array(wasm.memory.buffer)[wasm.inputPtr() + start]!, offset);
       }
-      if (status === TOO_LARGE_PENDING) return tooLargeError(this.maxObjectBytes, offset, true);
-      if (status === TOO_LARGE_COMPLETE) return tooLargeError(this.maxObjectBytes, offset, false);
+      if (status === TOO_LARGE_PENDING || status === TOO_LARGE_COMPLETE) {
+        return tooLargeError(this.maxObjectBytes, offset);
+      }
+      if (status === TOO_DEEP) return tooDeepError(offset);
       throw new Error(`${WASM_FILE}: unknown status ${status}`);
     }
   }

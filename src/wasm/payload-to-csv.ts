@@ -20,6 +20,8 @@ const MAX_FIELDS = 256;
 const MAX_ISO_MS: i64 = 253402300799999;
 const MS_PER_DAY: i64 = 86400000;
 const MAX_DEPTH = 32;
+/** JsonFramer's MAX_NESTING_DEPTH: deeper payloads fail BAD_JSON at the bracket. */
+const MAX_NESTING_DEPTH = 512;
 
 /** What run() stopped for. */
 const NEED_MORE = 0;
@@ -28,6 +30,7 @@ const OUTPUT_FULL = 2;
 const NOT_AN_OBJECT = 3;
 const TOO_LARGE_PENDING = 4;
 const TOO_LARGE_COMPLETE = 5;
+const TOO_DEEP = 6;
 
 const BYTE_CLASS = memory.data(256);
 const INT_MASK = memory.data(MAX_FIELDS);
@@ -152,10 +155,12 @@ function ensureMemory(bytes: usize): bool {
 
 /**
  * Frames and converts from where the last call stopped, with `appended` new bytes. Returns
- * NEED_MORE when every complete payload is done, or why it stopped before. `chunkEnds`: these
- * bytes end the host's chunk, where JsonFramer checks the size of an unfinished payload.
+ * NEED_MORE when every complete payload is done, or why it stopped before. The size rule is
+ * JsonFramer's and looks at no chunk edge: a payload from `{` to `}` larger than maxObjectBytes
+ * fails, and an unfinished one as soon as its bytes so far pass it. `_chunkEnds` (these bytes end
+ * the host's chunk) is no longer read.
  */
-export function run(appended: i32, chunkEnds: bool): i32 {
+export function run(appended: i32, _chunkEnds: bool): i32 {
   fill += <usize>appended;
   const base = inputBase;
   const end = base + fill;
@@ -187,13 +192,22 @@ export function run(appended: i32, chunkEnds: bool): i32 {
     } else if (c === 0x22) {
       inString = true;
     } else if (c === 0x7b || c === 0x5b) {
-      depth++;
+      if (++depth > MAX_NESTING_DEPTH) {
+        scan = i - base;
+        // Already past the size limit at this byte: that is the first rule broken, as in JsonFramer.
+        if (scan + 1 - objectStart > maxObjectBytes) {
+          stopStart = objectStart;
+          return TOO_LARGE_PENDING;
+        }
+        stopStart = scan;
+        return TOO_DEEP;
+      }
     } else if ((c === 0x7d || c === 0x5d) && --depth === 0) {
       const from = objectStart;
       const to = i + 1 - base;
-      if (from < chunkStart && to - from > maxObjectBytes) {
+      if (to - from > maxObjectBytes) {
         stopStart = from;
-        return TOO_LARGE_COMPLETE; // JsonFramer checks a payload it had to join: so does this
+        return TOO_LARGE_COMPLETE;
       }
       const room = (to - from) * 2 + 1024;
       if (outputCap - outputFill < room) {
@@ -223,7 +237,7 @@ export function run(appended: i32, chunkEnds: bool): i32 {
     i++;
   }
   scan = i - base;
-  if (chunkEnds && depth > 0 && fill - objectStart > maxObjectBytes) {
+  if (depth > 0 && fill - objectStart > maxObjectBytes) {
     stopStart = objectStart;
     return TOO_LARGE_PENDING;
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { LogFormatError } from '../../src/core/errors.js';
 import { DEFAULT_FIELDS, KNOWN_FIELDS } from '../../src/core/fields.js';
 import { DEFAULT_FORMAT, formatSpec, headerFormat, parseLogFormat } from '../../src/core/log-format.js';
+import { convert } from '../helpers.js';
 
 const names = (spec: string) => parseLogFormat(spec).fields.map((f) => f.name);
 
@@ -37,8 +39,8 @@ describe('--log-format', () => {
   });
 
   it.each([
-    ['', /--log-format is empty/],
-    ['   ', /--log-format is empty/],
+    ['', /^log format is empty: give field names/],
+    ['   ', /^log format is empty/],
     ['${version', /"\$\{version" is missing its closing "}"/],
     ['$version', /"\$version" is not a field/],
     ['version 9lives', /"9lives" is not a valid field name/],
@@ -47,7 +49,33 @@ describe('--log-format', () => {
     ['account_id account-id', /field "account-id" appears twice/],
   ])('rejects %j with a message naming it', (spec, message) => {
     expect(() => parseLogFormat(spec)).toThrow(message);
+    expect(() => parseLogFormat(spec)).toThrow(LogFormatError);
   });
+
+  it('says log format, not a command-line flag, and throws a LogFormatError', () => {
+    let thrown: unknown;
+    try {
+      parseLogFormat('version 9lives');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(LogFormatError);
+    expect((thrown as Error).name).toBe('LogFormatError');
+    expect((thrown as Error).message).toBe('log format: "9lives" is not a valid field name');
+    expect((thrown as Error).message).not.toMatch(/--/);
+  });
+
+  it.each(['version timestamp srcaddr', '${version} ${timestamp}', 'Timestamp', 'TIMESTAMP,version'])(
+    'refuses a field named timestamp, the name of the event-time column: %j',
+    (spec) => {
+      const bare = spec.match(/timestamp/i)![0];
+      expect(() => parseLogFormat(spec)).toThrow(
+        new LogFormatError(
+          `log format: "${bare}" cannot be a field name: the output's first column is the event time, named timestamp`,
+        ),
+      );
+    },
+  );
 
   it('the default format is the 14 version-2 fields, and formatSpec round-trips', () => {
     expect(DEFAULT_FORMAT.fields.map((f) => f.name)).toEqual(DEFAULT_FIELDS);
@@ -76,6 +104,23 @@ describe('header lines', () => {
         'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status',
       ),
     ).toEqual(DEFAULT_FORMAT);
+  });
+
+  it('refuses a text file whose header line names a field timestamp (NOT_FLOW_LOG, at the line)', () => {
+    for (const input of [
+      'version timestamp srcaddr\n2 1 1.1.1.1\n',
+      'version srcaddr Timestamp\r\n2 1.1.1.1 1\n',
+    ]) {
+      const result = convert(input);
+      expect(result.error?.code).toBe('NOT_FLOW_LOG');
+      expect(result.error?.message).toBe(
+        'the header line names a field "timestamp", but the output\'s first column is the event time, ' +
+          'named timestamp (AWS flow logs have no such field) (at decompressed byte 0)',
+      );
+      expect(result.csv).toBe('');
+    }
+    // A first line that is no header (too few documented names) stays a record.
+    expect(convert('timestamp foo\n').error?.code).toBe('FORMAT_MISMATCH');
   });
 
   it('does not mistake records for headers', () => {
