@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CHUNK_SIZE } from '../src/cli/config.js';
+import { DEFAULT_CHUNK_SIZE } from '../src/cli/options.js';
 import { kib } from './parser.js';
 import type { ChildJob, ChildResult } from './pipeline-child.js';
 

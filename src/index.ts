@@ -4,7 +4,15 @@
  *
  *   await pipeline(body, gunzipLayers(), new ConvertStream({ format: parseLogFormat(spec) }), createGzip(), sink);
  */
-export { type Config, createConfig, type RawConvertOptions } from './cli/config.js';
+export { type Config, createConfig } from './cli/config.js';
+export {
+  type ConvertOptionsInput,
+  createConvertOptions,
+  DEFAULT_CHUNK_SIZE,
+  OPTIONS,
+  type RawConvertOptions,
+} from './cli/options.js';
+export { UsageError } from './cli/usage-error.js';
 export {
   type ConverterOptions,
   type ConverterStats,
@@ -18,7 +26,6 @@ export {
   type ObjectErrorCode,
   type Reject,
   type RejectCode,
-  UsageError,
 } from './core/errors.js';
 export { DEFAULT_FIELDS, type FieldInfo, KNOWN_FIELDS } from './core/fields.js';
 export { DEFAULT_FORMAT, type FlowFormat, headerFormat, parseLogFormat } from './core/log-format.js';
@@ -26,5 +33,6 @@ export { generateObject, generatePayloads } from './gen/corpus.js';
 export { convertObject } from './object/convert-object.js';
 export type { ConvertOptions, ConvertTask, DestRef, SourceRef, TaskResult } from './object/task.js';
 export { exitCodeOf, type RunEnv, type RunOutcome, run } from './run/run.js';
+export { SetupError } from './run/setup-error.js';
 export { ConvertStream, type ConvertStreamOptions, type RejectSink } from './streams/convert-stream.js';
 export { gunzipLayers } from './streams/gunzip-layers.js';

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,4 +132,45 @@ it('--gzip-strategy filtered (the default) writes smaller gzip of the same CSV; 
   ]);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toMatch(/--gzip-strategy must be filtered or default, got "huffman"/);
+});
+
+it.skipIf(!existsSync('/dev/full'))(
+  '--manifest /dev/full: the run fails (exit 2) and the summary says so',
+  async () => {
+    const run = await flowhose([
+      'convert',
+      'examples/firehose-sample',
+      '--to',
+      join(dir, 'full-out'),
+      '--manifest',
+      '/dev/full',
+      '-q',
+    ]);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/^flowhose: cannot write the manifest: ENOSPC/m);
+    expect(run.stderr).toMatch(/^flowhose: objects 1 ok, 0 failed · .* · manifest FAILED: ENOSPC/m);
+  },
+);
+
+it('a record with terminal escapes reaches stderr escaped (FORMAT_MISMATCH quotes it)', async () => {
+  const input = join(dir, 'hostile');
+  await writeFile(
+    input,
+    firehoseObject([dataPayload([{ message: 'a \x1b]0;pwned\x07 b \x1b[2J c \x9b1m' }])]),
+  );
+  const run = await flowhose(['convert', input, '--to', join(dir, 'hostile-out')]);
+  expect(run.code, run.stderr).toBe(2);
+  expect(run.stderr).toContain('FORMAT_MISMATCH');
+  expect(run.stderr).toContain('a \\x1b]0;pwned\\x07 b \\x1b[2J c \\x9b1m');
+  expect(run.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+});
+
+it('--shard -1/2 and --zlib-threads 0 are usage errors that say the rule (exit 1)', async () => {
+  const shard = await flowhose(['convert', 'examples/firehose-sample', '--to', '-', '--shard', '-1/2']);
+  expect(shard.code, shard.stderr).toBe(1);
+  expect(shard.stderr).toContain('--shard must be i/n with 0 <= i < n, such as 0/4, got "-1/2"');
+  const threads = await flowhose(['convert', 'examples/firehose-sample', '--to', '-', '--zlib-threads', '0']);
+  expect(threads.code, threads.stderr).toBe(1);
+  expect(threads.stderr).toContain('--zlib-threads must be a whole number from 1 to 1024, got 0');
+  expect(threads.stdout).toBe('');
 });

@@ -1,17 +1,22 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { type Counts, noCounts, type TaskResult } from '../object/task.js';
+import { type Counts, noCounts, type TaskError, type TaskResult } from '../object/task.js';
+import { flagFor } from './options.js';
+import { escapeControl } from './safe-text.js';
 
 export interface RunSummary extends Counts {
   ok: number;
   failed: number;
   skipped: number;
   seconds: number;
+  /** Set when the manifest could not be written whole: the run then counts as failed (exit 2). */
+  manifestError?: string;
 }
 
 /**
  * Collects one result per finished object: counts it, says what failed as it happens, appends it to
- * the manifest, and prints the one-line summary at the end.
+ * the manifest, and prints the one-line summary at the end. Every line that quotes input (a source,
+ * a record in an error message) goes through escapeControl; the manifest is JSON, escaped already.
  */
 export class Reporter {
   readonly summary: RunSummary = { ok: 0, failed: 0, skipped: 0, seconds: 0, ...noCounts() };
@@ -43,31 +48,45 @@ export class Reporter {
     s.bytesDecoded += result.bytesDecoded;
     s.bytesOut += result.bytesOut;
     if (result.status === 'failed') {
-      this.stderr.write(
-        `flowhose: failed: ${result.source}: ${result.error?.code}: ${result.error?.message}\n`,
+      this.say(
+        `failed: ${result.source}: ${result.error?.code}: ${result.error?.message}${hintOf(result.error)}`,
       );
     } else if (result.rejected > 0 && !this.quiet) {
       const kept = result.rejectsDest
         ? `kept in ${result.rejectsDest}`
         : 'not kept (pass --rejects FILE to keep them)';
-      this.stderr.write(`flowhose: ${result.source}: ${result.rejected} records rejected, ${kept}\n`);
+      this.say(`${result.source}: ${result.rejected} records rejected, ${kept}`);
     }
     this.manifest?.write(`${JSON.stringify(manifestLine(result))}\n`);
   }
 
-  async finish(): Promise<RunSummary> {
+  /** `fatal`: why the run stopped before going through its inputs, said before the summary. */
+  async finish(fatal?: string): Promise<RunSummary> {
     const s = this.summary;
     s.seconds = (performance.now() - this.started) / 1000;
+    if (fatal) this.say(fatal);
     if (this.manifest) {
       this.manifest.end();
       if (!this.manifest.writableFinished && !this.manifestError)
         await once(this.manifest, 'close').catch(() => {});
-      if (this.manifestError)
-        this.stderr.write(`flowhose: cannot write the manifest: ${this.manifestError.message}\n`);
+      if (this.manifestError) {
+        s.manifestError = this.manifestError.message;
+        this.say(`cannot write the manifest: ${this.manifestError.message}`);
+      }
     }
     this.stderr.write(`${formatSummary(s)}\n`);
     return s;
   }
+
+  private say(line: string): void {
+    this.stderr.write(`flowhose: ${escapeControl(line)}\n`);
+  }
+}
+
+/** Core messages name the library option behind a failure; the CLI user needs its flag. */
+function hintOf(error: TaskError | undefined): string {
+  const flag = error?.option === undefined ? undefined : flagFor(error.option);
+  return flag ? `; see ${flag}` : '';
 }
 
 function manifestLine(r: TaskResult) {
@@ -93,6 +112,7 @@ export function formatSummary(s: RunSummary): string {
   return (
     `flowhose: objects ${objects} · rows ${int(s.rows)} · rejected ${int(s.rejected)} · control messages ${int(s.control)}` +
     ` · in ${mb(s.bytesIn)} (${mb(s.bytesDecoded)} decompressed) · out ${mb(s.bytesOut)}` +
-    ` · ${s.seconds.toFixed(2)} s · ${rate.toFixed(1)} MB/s decompressed`
+    ` · ${s.seconds.toFixed(2)} s · ${rate.toFixed(1)} MB/s decompressed` +
+    (s.manifestError === undefined ? '' : ` · manifest FAILED: ${escapeControl(s.manifestError)}`)
   );
 }

@@ -68,14 +68,3 @@ export class LogFormatError extends Error {
     this.name = 'LogFormatError';
   }
 }
-
-/**
- * Usage and configuration errors: reported before any work starts, exit code 1. The core no longer
- * throws it; it stays here only until the CLI layer owns it.
- */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}

@@ -69,6 +69,8 @@ export interface TaskError {
   message: string;
   /** A network or server hiccup: trying the whole object again may succeed. */
   retryable?: boolean;
+  /** The library option that governs this failure (`maxRecordBytes`): the CLI names its flag. */
+  option?: string;
 }
 
 /** A result's counters before anything was read. */

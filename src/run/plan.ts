@@ -2,13 +2,13 @@ import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../cli/config.js';
-import { UsageError } from '../core/errors.js';
 import { walkFiles } from '../io/local-walk.js';
 import { joinKey, safeJoin } from '../io/paths.js';
 import { parseS3Url, type S3Location } from '../io/s3-url.js';
 import { outputName, rejectsName } from '../object/layout.js';
 import type { DestRef, SourceRef } from '../object/task.js';
 import { select, type Verdict } from './select.js';
+import { SetupError } from './setup-error.js';
 
 export type Input =
   | { kind: 'stdin' }
@@ -24,11 +24,11 @@ export interface Planned {
   size?: number;
 }
 
-/** Checks every input and the destination before any work starts: problems here are usage errors. */
+/** Checks every input and the destination before any work starts: problems here are SetupErrors. */
 export async function resolveInputs(config: Config, s3: () => Promise<S3Client>): Promise<Input[]> {
   if (config.to !== '-' && !config.to.startsWith('s3://')) {
     const to = await stat(config.to).catch(() => undefined);
-    if (to && !to.isDirectory()) throw new UsageError(`--to ${config.to} exists and is not a directory`);
+    if (to && !to.isDirectory()) throw new SetupError(`--to ${config.to} exists and is not a directory`);
   }
   const inputs: Input[] = [];
   for (const path of config.inputs) {
@@ -42,14 +42,14 @@ export async function resolveInputs(config: Config, s3: () => Promise<S3Client>)
       continue;
     }
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-      throw new UsageError(
+      throw new SetupError(
         `cannot read input ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`,
       );
     });
     inputs.push(info.isDirectory() ? { kind: 'dir', path } : { kind: 'file', path });
   }
   if (config.to === '-' && !['stdin', 'file', 's3-object'].includes(inputs[0]!.kind)) {
-    throw new UsageError(
+    throw new SetupError(
       `--to - (stdout) takes one file, one S3 object or stdin, and ${config.inputs[0]} is a directory or prefix`,
     );
   }
@@ -65,7 +65,7 @@ async function resolveS3Input(location: S3Location, client: S3Client): Promise<I
       return { kind: 's3-object', bucket: location.bucket, key: location.prefix };
     }
   } catch (error) {
-    throw new UsageError(
+    throw new SetupError(
       `cannot read s3://${location.bucket}/${location.prefix}: ${(error as Error).name}: ${(error as Error).message}`,
     );
   }
@@ -143,7 +143,7 @@ export async function* planSources(
 
 /** Where a source's output goes: mirrored below a local directory or an S3 prefix. */
 export function destinationFor(planned: Planned, config: Config): DestRef | { error: string } {
-  const name = outputName(planned.relative, config.gzipLevel > 0);
+  const name = outputName(planned.relative, config.task.gzipLevel > 0);
   if (config.to === '-') return { kind: 'stdout', rejectsPath: config.rejects };
   const location = parseS3Url(config.to);
   if (location) {

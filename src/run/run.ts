@@ -1,9 +1,8 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../cli/config.js';
 import { createProgress } from '../cli/progress.js';
 import { Reporter, type RunSummary } from '../cli/report.js';
-import { UsageError } from '../core/errors.js';
 import { createAdapters } from '../io/adapters.js';
 import type { S3Settings } from '../io/s3-url.js';
 import { convertObject } from '../object/convert-object.js';
@@ -27,6 +26,7 @@ import {
   resolveInputs,
 } from './plan.js';
 import { type ConvertPool, createPool } from './pool.js';
+import { SetupError } from './setup-error.js';
 
 export interface RunEnv {
   stderr: NodeJS.WritableStream;
@@ -45,7 +45,7 @@ export interface RunOutcome extends RunSummary {
 
 export function exitCodeOf(outcome: RunOutcome): number {
   if (outcome.interrupted) return 130;
-  return outcome.failed > 0 || outcome.fatal ? 2 : 0;
+  return outcome.failed > 0 || outcome.fatal || outcome.manifestError !== undefined ? 2 : 0;
 }
 
 /** The region from the environment or profile, else us-east-1 (S3 redirects to the right one). */
@@ -66,25 +66,14 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
   // The SDK loads only when an s3:// location is in play.
   const client = async (): Promise<S3Client> => (await import('../io/s3.js')).s3Client(s3!);
   const inputs = await resolveInputs(config, client);
-  const options: ConvertOptions = {
-    logFormat: config.logFormat,
-    gzipLevel: config.gzipLevel,
-    parallelGzip: config.parallelGzip,
-    gzipStrategy: config.gzipStrategy,
-    chunkSize: config.chunkSize,
-    maxRecordBytes: config.maxRecordBytes,
-    payloadParser: config.payloadParser,
-    overwrite: config.overwrite,
-    retries: config.retries,
-    s3,
-  };
+  const options: ConvertOptions = { ...config.task, s3 };
   const counts: PlanCounts = { filtered: 0, errorPrefix: 0, otherShard: 0 };
   if (config.dryRun) return dryRun(inputs, config, options, client, counts, env);
   if (config.manifest) {
-    // A manifest that cannot be written is a usage error, found before any work starts.
+    // A manifest that cannot be opened stops the run before any work starts.
     await (
       await open(config.manifest, 'a').catch((error: Error) => {
-        throw new UsageError(`cannot write --manifest ${config.manifest}: ${error.message}`);
+        throw new SetupError(`cannot write --manifest ${config.manifest}: ${error.message}`);
       })
     ).close();
   }
@@ -135,8 +124,7 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
     await pool.destroy();
   }
   reportSkips(counts, env.stderr, config.quiet);
-  if (fatal) env.stderr.write(`flowhose: ${fatal}\n`);
-  const summary = await reporter.finish();
+  const summary = await reporter.finish(fatal);
   return {
     ...summary,
     fatal,
@@ -267,6 +255,7 @@ async function dryRun(
   let convert = 0;
   let upToDate = 0;
   let bytes = 0;
+  let unsized = 0;
   await forEachBounded(
     planSources(inputs, config, client, counts),
     16,
@@ -279,7 +268,7 @@ async function dryRun(
       }
       const target =
         dest.kind === 'file' ? dest.path : dest.kind === 's3' ? `s3://${dest.bucket}/${dest.key}` : '-';
-      if (!config.overwrite) {
+      if (!config.task.overwrite) {
         const version = await io.sourceVersion(item.source).catch(() => undefined);
         if (version && (await io.isUpToDate(dest, version).catch(() => ({ upToDate: false }))).upToDate) {
           upToDate++;
@@ -288,16 +277,25 @@ async function dryRun(
         }
       }
       convert++;
-      bytes += item.size ?? 0;
-      env.stdout.write(
-        `convert ${source} -> ${target}${item.size !== undefined ? ` (${item.size} bytes)` : ''}\n`,
-      );
+      // A listing gives S3 sizes; local files are stat'ed here, so the total is not a silent 0.
+      const size =
+        item.size ??
+        (item.source.kind === 'file'
+          ? await stat(item.source.path).then(
+              (info) => info.size,
+              () => undefined,
+            )
+          : undefined);
+      if (size === undefined) unsized++;
+      else bytes += size;
+      env.stdout.write(`convert ${source} -> ${target}${size !== undefined ? ` (${size} bytes)` : ''}\n`);
     },
     env.stop,
   );
   reportSkips(counts, env.stderr, false);
+  const listed = unsized === 0 ? ` (${(bytes / 1e6).toFixed(1)} MB listed)` : '';
   env.stderr.write(
-    `flowhose: dry run: ${convert} objects (${(bytes / 1e6).toFixed(1)} MB listed) would be converted, ${upToDate} are up to date; nothing was written\n`,
+    `flowhose: dry run: ${convert} objects${listed} would be converted, ${upToDate} are up to date; nothing was written\n`,
   );
   return { ...new Reporter(env.stderr, undefined, true).summary, interrupted: env.stop?.aborted === true };
 }
