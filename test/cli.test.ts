@@ -118,7 +118,9 @@ async function readManifest(path: string): Promise<ManifestLine[]> {
 }
 
 beforeAll(async () => {
-  expect(existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js')), 'dist/ missing: run npm run build').toBe(true);
+  expect(existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js')), 'dist/ missing: run npm run build').toBe(
+    true,
+  );
   tmp = await mkdtemp(join(tmpdir(), 'flowhose-'));
 });
 
