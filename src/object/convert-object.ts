@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseLogFormat } from '../core/log-format.js';
-import { createAdapters, type IoAdapters, type OpenedSource } from '../io/adapters.js';
+import { createAdapters, type IoAdapters, type OpenedSource, type SourceVersion } from '../io/adapters.js';
 import type { ObjectSink, SinkTarget } from '../io/sink.js';
 import { codecNamed } from '../streams/codecs.js';
 import { ConvertStream } from '../streams/convert-stream.js';
@@ -23,7 +23,7 @@ import { atStage, classify, placed } from './failures.js';
 import { type DestRef, describeDest, destinationFor } from './layout.js';
 import { type Member, OutputSet } from './output-set.js';
 import { RejectsWriter } from './rejects-writer.js';
-import { checkUpToDate, commitRecordText, targetsOf } from './resume.js';
+import { type Committed, checkUpToDate, commitRecordText, targetsOf } from './resume.js';
 import { type ConvertTask, describeSource, noCounts, type TaskResult } from './task.js';
 
 export { classify } from './failures.js';
@@ -77,18 +77,10 @@ async function convertOnce(
   let set: OutputSet | undefined;
   let convert: ConvertStream | undefined;
   try {
-    // With --overwrite the output may exist, and its rejects may be stale.
-    let replacing = options.overwrite;
-    if (!options.overwrite && dest.kind !== 'stdout') {
-      const version = await atStage('read', source, () => io.sourceVersion(task.source, signal));
-      if (version) {
-        const state = await atStage('write', result.dest, () => checkUpToDate(io, dest, version, signal));
-        if (state.upToDate) {
-          result.status = 'skipped';
-          return result;
-        }
-        replacing = state.exists;
-      }
+    const prior = await priorConversion(task, dest, io, signal);
+    if (prior.upToDate) {
+      result.status = 'skipped';
+      return result;
     }
     convert = new ConvertStream({
       format: options.logFormat ? parseLogFormat(options.logFormat) : undefined,
@@ -101,31 +93,20 @@ async function convertOnce(
     const read = readFrom(opened.stream, source, (n) => {
       result.bytesIn += n;
     });
-    const { version } = opened;
-    const targets = targetsOf(dest, source, version);
+    const targets = targetsOf(dest, source, opened.version);
     set = new OutputSet({
       rejects: rejects.member,
-      replacing,
-      record:
-        targets.record && version
-          ? (members) =>
-              atStage('write', targets.record!.path, () =>
-                writeText(
-                  io,
-                  targets.record!,
-                  commitRecordText({ flowhose: 1, source, etag: version.etag, members }),
-                ),
-              )
-          : undefined,
+      replacing: prior.exists,
+      record: recordWriter(io, targets.record, source, opened.version),
     });
     output = await atStage('write', result.dest, () => io.openSink(targets.output));
+    const name = dest.kind === 'stdout' ? '-' : dest.output;
     set.add(
       sinkMember(
-        dest.kind === 'stdout' ? '-' : dest.output,
+        name,
         result.dest,
         output,
-        targets.output,
-        io,
+        () => io.remove(targets.output),
         () => result.bytesOut,
       ),
     );
@@ -171,6 +152,24 @@ async function convertOnce(
   return result;
 }
 
+/**
+ * Whether the destination already holds this version of the source (skip it), and whether anything of an
+ * earlier conversion is there (its rejects may be stale). With --overwrite the output may exist.
+ */
+async function priorConversion(
+  task: ConvertTask,
+  dest: DestRef,
+  io: IoAdapters,
+  signal: AbortSignal | undefined,
+): Promise<{ exists: boolean; upToDate: boolean }> {
+  if (task.options.overwrite || dest.kind === 'stdout')
+    return { exists: task.options.overwrite, upToDate: false };
+  const source = describeSource(task.source);
+  const version = await atStage('read', source, () => io.sourceVersion(task.source, signal));
+  if (!version) return { exists: false, upToDate: false };
+  return atStage('write', describeDest(dest), () => checkUpToDate(io, dest, version, signal));
+}
+
 /** The rejects file as a writer (for the converter) and as a member (for the output set). */
 function rejectsWriterFor(dest: DestRef, source: string, io: IoAdapters) {
   const target = targetsOf(dest, source, undefined).rejects;
@@ -196,8 +195,7 @@ function sinkMember(
   name: string,
   described: string,
   sink: ObjectSink,
-  target: SinkTarget,
-  io: IoAdapters,
+  remove: () => Promise<void>,
   bytes: () => number,
 ): Member {
   let committed = false;
@@ -211,20 +209,33 @@ function sinkMember(
     abort: async () => {
       if (!committed) await sink.abort();
     },
-    remove: () => atStage('write', described, () => io.remove(target)),
+    remove: () => atStage('write', described, remove),
   };
 }
 
-async function writeText(io: IoAdapters, target: SinkTarget, text: string): Promise<void> {
-  const sink = await io.openSink(target);
-  try {
-    sink.stream.end(text);
-    await sink.commit();
-  } catch (error) {
-    await sink.abort();
-    throw error;
-  }
+/** Stores the commit record (local destinations): written whole under a temporary name, then renamed. */
+function recordWriter(
+  io: IoAdapters,
+  target: SinkTarget | undefined,
+  source: string,
+  version: SourceVersion | undefined,
+): ((members: Committed[]) => Promise<void>) | undefined {
+  if (!target || !version) return undefined;
+  return (members) =>
+    atStage('write', describeTarget(target), async () => {
+      const sink = await io.openSink(target);
+      try {
+        sink.stream.end(commitRecordText({ flowhose: 1, source, etag: version.etag, members }));
+        await sink.commit();
+      } catch (error) {
+        await sink.abort();
+        throw error;
+      }
+    });
 }
+
+const describeTarget = (target: SinkTarget): string =>
+  target.kind === 'file' ? target.path : target.kind === 's3' ? `s3://${target.bucket}/${target.key}` : '-';
 
 type Stage =
   | NodeJS.ReadableStream
