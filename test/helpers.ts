@@ -98,8 +98,14 @@ export function randomCuts(length: number, count: number, seed: number): number[
 export const HEADER_V2 =
   'timestamp,version,account-id,interface-id,srcaddr,dstaddr,srcport,dstport,protocol,packets,bytes,start,end,action,log-status';
 
-/** Every file below dir, `/`-separated and sorted, hidden files included. */
-export async function listFiles(dir: string): Promise<string[]> {
+/** A local output set's commit record (`.obj.flowhose.json`, test/output-set.test.ts checks them). */
+export const isCommitRecord = (name: string): boolean => /(^|\/)\.[^/]*\.flowhose\.json$/.test(name);
+
+/**
+ * Every file below dir, `/`-separated and sorted, hidden files included (so a temporary file left
+ * behind shows), commit records left out unless asked for.
+ */
+export async function listFiles(dir: string, options: { records?: boolean } = {}): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
@@ -110,6 +116,7 @@ export async function listFiles(dir: string): Promise<string[]> {
         .split('\\')
         .join('/'),
     )
+    .filter((name) => options.records || !isCommitRecord(name))
     .sort();
 }
 

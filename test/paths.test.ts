@@ -1,25 +1,131 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { joinKey, safeJoin } from '../src/io/paths.js';
-import { outputName, rejectsName } from '../src/object/layout.js';
+import {
+  commitRecordName,
+  contentTypeOf,
+  describeDest,
+  destinationFor,
+  isLayoutName,
+  isSafeName,
+  type Layout,
+  outputName,
+  rejectsName,
+} from '../src/object/layout.js';
+import { CODECS, chooseCodec } from '../src/streams/codecs.js';
 
 describe('output names', () => {
-  it('mirror the source path, dropping a trailing .gz first', () => {
-    expect(outputName('a/b/obj', true)).toBe('a/b/obj.csv.gz');
-    expect(outputName('a/b/obj.gz', true)).toBe('a/b/obj.csv.gz');
-    expect(outputName('a/b/obj.GZ', false)).toBe('a/b/obj.csv');
-    expect(outputName('flow.log.gz', true)).toBe('flow.log.csv.gz');
+  it('mirror the source path, dropping a trailing .gz first: stem + row format + codec extension', () => {
+    expect(outputName('a/b/obj', 'gzip')).toBe('a/b/obj.csv.gz');
+    expect(outputName('a/b/obj.gz', 'gzip')).toBe('a/b/obj.csv.gz');
+    expect(outputName('a/b/obj.gz', 'parallel-gzip', 'csv')).toBe('a/b/obj.csv.gz');
+    expect(outputName('a/b/obj.GZ', 'none')).toBe('a/b/obj.csv');
+    expect(outputName('flow.log.gz', 'gzip')).toBe('flow.log.csv.gz');
   });
 
-  it('put rejects beside the output under a name Athena skips', () => {
-    expect(rejectsName('out/a/obj.csv.gz')).toBe('out/a/_obj.rejects.jsonl');
-    expect(rejectsName('obj.csv')).toBe('_obj.rejects.jsonl');
+  it('put rejects and the commit record beside the output, under names Athena skips', () => {
+    expect(rejectsName('a/obj.gz')).toBe('a/_obj.rejects.jsonl');
+    expect(rejectsName('obj')).toBe('_obj.rejects.jsonl');
+    expect(commitRecordName('a/b/obj.gz')).toBe('a/b/.obj.flowhose.json');
+    expect(commitRecordName('obj.csv')).toBe('.obj.csv.flowhose.json');
   });
 
   it('join S3 key prefixes with exactly one slash', () => {
     expect(joinKey('', 'a')).toBe('a');
     expect(joinKey('p', 'a')).toBe('p/a');
     expect(joinKey('p/', 'a')).toBe('p/a');
+  });
+
+  it('know the names they write, so a walk of a destination inside an input leaves them out', () => {
+    for (const name of [
+      'a/x.csv.gz',
+      'x.csv',
+      '_x.rejects.jsonl',
+      'a/.x.flowhose.json',
+      '.x.csv.gz.1-2-0a0b0c0d.flowhose-tmp',
+    ])
+      expect(isLayoutName(name), name).toBe(true);
+    for (const name of ['a/x', 'x.gz', 'x.json', 'rejects.jsonl', 'csv.gz/x', 'x.csv.zst'])
+      expect(isLayoutName(name), name).toBe(false);
+  });
+});
+
+describe('codecs', () => {
+  it('the gzip options choose one: level 0 is none, parallel above 1', () => {
+    expect(chooseCodec({ gzipLevel: 0, parallelGzip: 4 }).name).toBe('none');
+    expect(chooseCodec({ gzipLevel: 6, parallelGzip: 0 }).name).toBe('gzip');
+    expect(chooseCodec({ gzipLevel: 6, parallelGzip: 1 }).name).toBe('gzip');
+    expect(chooseCodec({ gzipLevel: 9, parallelGzip: 2 }).name).toBe('parallel-gzip');
+  });
+
+  it('drive the Content-Type: the codec, else the row format', () => {
+    expect(contentTypeOf('csv', 'gzip')).toBe('application/gzip');
+    expect(contentTypeOf('csv', 'parallel-gzip')).toBe('application/gzip');
+    expect(contentTypeOf('csv', 'none')).toBe('text/csv; charset=utf-8');
+    expect(
+      CODECS.none.createStream({ level: 6, strategy: 'filtered', concurrency: 1, chunkSize: 1024 }),
+    ).toBe(undefined);
+  });
+});
+
+describe('destinationFor: plain arguments in, every member name out', () => {
+  const layout = (to: string, relative: string, more: Partial<Layout> = {}): Layout => ({
+    to,
+    relative,
+    format: 'csv',
+    codec: 'gzip',
+    ...more,
+  });
+
+  it('mirrors below a directory', () => {
+    const dest = destinationFor(layout('out', 'a/obj.gz'));
+    expect(dest).toEqual({
+      kind: 'file',
+      root: 'out',
+      output: 'a/obj.csv.gz',
+      rejects: 'a/_obj.rejects.jsonl',
+      record: 'a/.obj.flowhose.json',
+    });
+    expect(describeDest(dest as never)).toBe(join('out', 'a/obj.csv.gz'));
+    expect(describeDest(dest as never, 'rejects')).toBe(join('out', 'a/_obj.rejects.jsonl'));
+  });
+
+  it('mirrors below an S3 prefix, with the Content-Type of the codec', () => {
+    const dest = destinationFor(layout('s3://b/p', 'a/obj', { codec: 'none' }));
+    expect(dest).toEqual({
+      kind: 's3',
+      bucket: 'b',
+      prefix: 'p',
+      output: 'a/obj.csv',
+      rejects: 'a/_obj.rejects.jsonl',
+      contentType: 'text/csv; charset=utf-8',
+    });
+    expect(describeDest(dest as never)).toBe('s3://b/p/a/obj.csv');
+    expect(describeDest(destinationFor(layout('s3://b', 'obj')) as never)).toBe('s3://b/obj.csv.gz');
+  });
+
+  it('standard output keeps only the rejects file', () => {
+    expect(destinationFor(layout('-', 'stdin', { rejects: 'r.jsonl' }))).toEqual({
+      kind: 'stdout',
+      rejects: 'r.jsonl',
+    });
+  });
+
+  it.each(['../x', 'a/../../x', 'a/./b', '/etc/passwd', 'a//b', 'a\\..\\..\\x', 'nul\0byte'])(
+    'refuses %j for a directory and a prefix alike',
+    (relative) => {
+      for (const to of ['out', 's3://b/p/', 's3://b']) {
+        const dest = destinationFor(layout(to, relative));
+        expect(dest, to).toHaveProperty('error');
+        expect((dest as { error: string }).error).toContain('would fall outside');
+      }
+    },
+  );
+
+  it('isSafeName is the one rule', () => {
+    expect(isSafeName('a/b..c/x.csv.gz')).toBe(true);
+    expect(isSafeName('...csv.gz')).toBe(true);
+    expect(isSafeName('a/./b')).toBe(false);
   });
 });
 

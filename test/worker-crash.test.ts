@@ -51,8 +51,11 @@ it('a worker that dies (heap cap) fails its object only: no temp file left, the 
   );
   expect((result as { code: number }).code).toBe(2);
   expect(result.stderr).toMatch(/failed: .*a-big: WORKER_CRASHED: worker thread failed: .*memory/);
-  // The replacement worker converted everything after the crash.
+  // The replacement worker converted everything after the crash; a-big left no temporary file.
   expect((await readdir(out, { withFileTypes: false })).sort()).toEqual([
+    '.b-small.flowhose.json',
+    '.c-small.flowhose.json',
+    '.d-small.flowhose.json',
     'b-small.csv.gz',
     'c-small.csv.gz',
     'd-small.csv.gz',

@@ -6,10 +6,10 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { convertObject } from '../src/object/convert-object.js';
+import { describeLayout } from '../src/object/layout.js';
 import {
   CANCELLED,
   type ConvertTask,
-  describeDest,
   describeSource,
   noCounts,
   STOPPING,
@@ -24,7 +24,7 @@ export default async function convert(task: ConvertTask): Promise<TaskResult> {
   if (control && Atomics.load(control, 0) >= STOPPING) {
     return {
       source: describeSource(task.source),
-      dest: describeDest(task.dest),
+      dest: describeLayout(task.layout),
       status: 'not-started',
       ...noCounts(),
     };

@@ -1,9 +1,9 @@
-import { rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { openLocalSink, openLocalSource, tempPathFor } from './local.js';
-import type { DestRef, SourceRef } from './refs.js';
+import { openLocalSink, openLocalSource, removeOwnTemps } from './local.js';
+import type { SourceRef } from './refs.js';
 import type { S3Settings } from './s3-url.js';
-import type { ObjectSink } from './sink.js';
+import type { ObjectSink, SinkTarget, StoredObject } from './sink.js';
 import { openStdoutSink } from './stdio.js';
 
 /** Which version of a source was read: S3's ETag, or size and mtime for a file. */
@@ -18,34 +18,33 @@ export interface OpenedSource {
   version: SourceVersion | undefined;
 }
 
-/** Metadata names on S3 outputs; a rerun compares the recorded ETag with the source's. */
-export const META_SOURCE = 'flowhose-source';
-export const META_SOURCE_ETAG = 'flowhose-source-etag';
-
-/** S3 user metadata must be ASCII; keys may not be. */
-export const metadataValue = (value: string): string => encodeURIComponent(value);
-
-/** How sources and sinks of every kind are opened. Tests and the Lambda path can swap it. */
+/**
+ * How sources are read and targets written, stored, probed and removed: mechanics only (what a
+ * destination holds and when it is up to date is decided in object/). Tests and the Lambda path can
+ * swap it.
+ */
 export interface IoAdapters {
   sourceVersion(ref: SourceRef, signal?: AbortSignal): Promise<SourceVersion | undefined>;
-  /** Whether the destination already holds the output of exactly this source version. */
-  isUpToDate(
-    ref: DestRef,
-    version: SourceVersion,
-    signal?: AbortSignal,
-  ): Promise<{ exists: boolean; upToDate: boolean }>;
   openSource(ref: SourceRef, chunkSize: number, signal?: AbortSignal): Promise<OpenedSource>;
-  openSink(ref: DestRef, source: string, version: SourceVersion | undefined): Promise<ObjectSink>;
-  openRejectsSink(ref: DestRef, source: string): (() => Promise<ObjectSink>) | undefined;
-  removeRejects(ref: DestRef): Promise<void>;
-  /** After a worker died mid-object: remove its temporary files or abort its uploads. */
-  cleanUpAfterCrash(ref: DestRef): Promise<void>;
+  openSink(target: SinkTarget): Promise<ObjectSink>;
+  /** What is stored at a target now; undefined when nothing is. */
+  probe(target: SinkTarget, signal?: AbortSignal): Promise<StoredObject | undefined>;
+  /** A small text stored at a file target (a commit record); undefined when there is none. */
+  readText(target: SinkTarget): Promise<string | undefined>;
+  remove(target: SinkTarget): Promise<void>;
+  /** After a worker died mid-object: remove this process's temporary files, or abort open uploads. */
+  cleanUpAfterCrash(target: SinkTarget): Promise<void>;
 }
 
 const fileVersion = (size: number, mtimeMs: number): SourceVersion => ({
   etag: `${size}-${Math.floor(mtimeMs)}`,
   time: Math.floor(mtimeMs),
 });
+
+const absent = (error: NodeJS.ErrnoException) => {
+  if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+  throw error;
+};
 
 /** The AWS SDK is loaded on first use: a local-only run, and each local-only worker, never pays for it. */
 let sdk: Promise<typeof import('./s3.js')> | undefined;
@@ -75,26 +74,6 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
       return undefined;
     },
 
-    async isUpToDate(ref, version, signal) {
-      if (ref.kind === 'file') {
-        const info = await stat(ref.path).catch(() => undefined);
-        // mtimes pass through float seconds on the way to the file system: allow that rounding.
-        return {
-          exists: info !== undefined,
-          upToDate: info !== undefined && Math.abs(info.mtimeMs - version.time) < 1,
-        };
-      }
-      if (ref.kind === 's3') {
-        const { headObject, client } = await connect();
-        const head = await headObject(client, ref.bucket, ref.key, signal);
-        return {
-          exists: head !== undefined,
-          upToDate: head?.Metadata?.[META_SOURCE_ETAG] === metadataValue(version.etag),
-        };
-      }
-      return { exists: false, upToDate: false };
-    },
-
     async openSource(ref, chunkSize, signal) {
       if (ref.kind === 'file') {
         const info = await stat(ref.path);
@@ -112,56 +91,42 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
       };
     },
 
-    async openSink(ref, source, version) {
-      if (ref.kind === 'file') return openLocalSink(ref.path, version?.time);
-      if (ref.kind === 'stdout') return openStdoutSink();
-      const metadata: Record<string, string> = { [META_SOURCE]: metadataValue(source) };
-      if (version) metadata[META_SOURCE_ETAG] = metadataValue(version.etag);
-      const gzip = ref.key.endsWith('.gz');
+    async openSink(target) {
+      if (target.kind === 'file') return openLocalSink(target.path, target.mtimeMs);
+      if (target.kind === 'stdout') return openStdoutSink();
       const { openS3Sink, client } = await connect();
-      return openS3Sink(
-        client,
-        s3!,
-        ref.bucket,
-        ref.key,
-        gzip ? 'application/gzip' : 'text/csv; charset=utf-8',
-        metadata,
-      );
+      return openS3Sink(client, s3!, target.bucket, target.key, target.contentType, target.metadata);
     },
 
-    openRejectsSink(ref, source) {
-      if (ref.kind === 'file') return () => openLocalSink(ref.rejectsPath);
-      if (ref.kind === 'stdout') {
-        const path = ref.rejectsPath;
-        return path ? () => openLocalSink(path) : undefined;
+    async probe(target, signal) {
+      if (target.kind === 'file') {
+        const info = await stat(target.path).catch(absent);
+        return info?.isFile() ? { bytes: info.size, mtimeMs: info.mtimeMs } : undefined;
       }
-      const metadata = { [META_SOURCE]: metadataValue(source) };
-      return async () => {
-        const { openS3Sink, client } = await connect();
-        return openS3Sink(client, s3!, ref.bucket, ref.rejectsKey, 'application/x-ndjson', metadata);
-      };
+      if (target.kind === 'stdout') return undefined;
+      const { headObject, client } = await connect();
+      const head = await headObject(client, target.bucket, target.key, signal);
+      return head ? { bytes: head.ContentLength ?? 0, metadata: head.Metadata ?? {} } : undefined;
     },
 
-    async cleanUpAfterCrash(ref) {
-      if (ref.kind === 'file') {
-        await Promise.all([
-          rm(tempPathFor(ref.path), { force: true }),
-          rm(tempPathFor(ref.rejectsPath), { force: true }),
-        ]);
-      } else if (ref.kind === 's3') {
-        const { abortOpenUploads, client } = await connect();
-        await Promise.allSettled([
-          abortOpenUploads(client, ref.bucket, ref.key),
-          abortOpenUploads(client, ref.bucket, ref.rejectsKey),
-        ]);
-      }
+    async readText(target) {
+      if (target.kind !== 'file') return undefined;
+      return readFile(target.path, 'utf8').catch(absent);
     },
 
-    async removeRejects(ref) {
-      if (ref.kind === 'file') await rm(ref.rejectsPath, { force: true });
-      else if (ref.kind === 's3') {
+    async remove(target) {
+      if (target.kind === 'file') await rm(target.path, { force: true });
+      else if (target.kind === 's3') {
         const { deleteObject, client } = await connect();
-        await deleteObject(client, ref.bucket, ref.rejectsKey);
+        await deleteObject(client, target.bucket, target.key);
+      }
+    },
+
+    async cleanUpAfterCrash(target) {
+      if (target.kind === 'file') await removeOwnTemps(target.path);
+      else if (target.kind === 's3') {
+        const { abortOpenUploads, client } = await connect();
+        await abortOpenUploads(client, target.bucket, target.key);
       }
     },
   };

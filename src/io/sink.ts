@@ -12,3 +12,19 @@ export interface ObjectSink {
   /** The destination's own error, when it failed on its own (an upload that S3 refused). */
   failure?(): unknown;
 }
+
+/** One file or object a sink writes, as plain data. */
+export type SinkTarget =
+  /** `mtimeMs`: given to the file on commit (a source's time, so the output shows what it was made from). */
+  | { kind: 'file'; path: string; mtimeMs?: number }
+  | { kind: 's3'; bucket: string; key: string; contentType: string; metadata: Record<string, string> }
+  | { kind: 'stdout' };
+
+/** What is stored at a target now. */
+export interface StoredObject {
+  bytes: number;
+  /** Files only. */
+  mtimeMs?: number;
+  /** S3 user metadata (names lowercase, values as stored). */
+  metadata?: Record<string, string>;
+}

@@ -1,35 +1,32 @@
 /**
  * One object's conversion, the same whether it runs in a pool worker or in-process (stdin):
  *
- *   source ─► count in ─► gunzip layers ─► FlowLogConverter ─► gzip ─► count out ─► sink (temp / upload)
- *                                               └─► rejects (JSON lines, opened on first reject)
+ *   source ─► read (count in) ─► gunzip layers ─► FlowLogConverter ─► codec ─► write (count out) ─► output
+ *                                                      └─► rejects (JSON lines, opened on first reject)
  *
- * One awaited pipeline: the first error anywhere destroys every stage. Only on success are the
- * output and its rejects committed (renamed, or the upload completed); on failure both are
- * aborted, so no partial output is ever visible.
+ * One awaited pipeline: the first error anywhere destroys every stage. Only on success is the output
+ * set (output, rejects, commit record) committed, in its fixed order (output-set.ts); on failure it is
+ * aborted, so no partial output is ever visible. The read and write stages wrap their own errors, so a
+ * failure says where it happened.
  */
 
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { constants, createGzip } from 'node:zlib';
-import { FlowhoseError } from '../core/errors.js';
 import { parseLogFormat } from '../core/log-format.js';
-import { createAdapters, type IoAdapters, type OpenedSource } from '../io/adapters.js';
-import { isTempPath } from '../io/local.js';
-import type { ObjectSink } from '../io/sink.js';
+import { createAdapters, type IoAdapters, type OpenedSource, type SourceVersion } from '../io/adapters.js';
+import type { ObjectSink, SinkTarget } from '../io/sink.js';
+import { codecNamed } from '../streams/codecs.js';
 import { ConvertStream } from '../streams/convert-stream.js';
 import { gunzipLayers } from '../streams/gunzip-layers.js';
-import { ParallelGzip } from '../streams/parallel-gzip.js';
+import { atStage, classify, placed } from './failures.js';
+import { type DestRef, describeDest, destinationFor } from './layout.js';
+import { type Member, OutputSet } from './output-set.js';
 import { RejectsWriter } from './rejects-writer.js';
-import {
-  type ConvertTask,
-  type DestRef,
-  describeDest,
-  describeSource,
-  noCounts,
-  type TaskError,
-  type TaskResult,
-} from './task.js';
+import { type Committed, checkUpToDate, commitRecordText, targetsOf } from './resume.js';
+import { type ConvertTask, describeSource, noCounts, type TaskResult } from './task.js';
+
+export { classify } from './failures.js';
 
 /**
  * Converts with whole-object retries for transient failures (a connection reset mid-body is not
@@ -48,7 +45,7 @@ export async function convertObject(
       result.status === 'failed' &&
       result.error?.retryable === true &&
       attempt < task.options.retries &&
-      task.dest.kind !== 'stdout' &&
+      task.layout.to !== '-' &&
       !signal?.aborted;
     if (!retry) return result;
     // Full jitter: spread retries of many workers hitting the same throttled prefix.
@@ -62,86 +59,85 @@ async function convertOnce(
   signal: AbortSignal | undefined,
 ): Promise<TaskResult> {
   const { options } = task;
-  const result: TaskResult = {
-    source: describeSource(task.source),
-    dest: describeDest(task.dest),
-    status: 'ok',
-    ...noCounts(),
-  };
-  let sink: ObjectSink | undefined;
-  let source: OpenedSource | undefined;
-  let rejectsCommitted = false;
-  const rejects = new RejectsWriter(result.source, io.openRejectsSink(task.dest, result.source));
+  const source = describeSource(task.source);
+  const dest = destinationFor(task.layout);
+  if ('error' in dest) {
+    return {
+      source,
+      dest: '',
+      status: 'failed',
+      ...noCounts(),
+      error: { code: 'UNSAFE_PATH', message: dest.error },
+    };
+  }
+  const result: TaskResult = { source, dest: describeDest(dest), status: 'ok', ...noCounts() };
+  const rejects = rejectsWriterFor(dest, source, io);
+  let opened: OpenedSource | undefined;
+  let output: ObjectSink | undefined;
+  let set: OutputSet | undefined;
   let convert: ConvertStream | undefined;
   try {
-    const format = options.logFormat ? parseLogFormat(options.logFormat) : undefined;
-    // With --overwrite the output may exist, and its rejects may be stale.
-    let destExisted = options.overwrite;
-    if (!options.overwrite && task.dest.kind !== 'stdout') {
-      const version = await io.sourceVersion(task.source, signal).catch((error) => {
-        throw readFailed(result.source, error);
-      });
-      if (version) {
-        const state = await io.isUpToDate(task.dest, version, signal);
-        if (state.upToDate) {
-          result.status = 'skipped';
-          return result;
-        }
-        destExisted = state.exists;
-      }
+    const prior = await priorConversion(task, dest, io, signal);
+    if (prior.upToDate) {
+      result.status = 'skipped';
+      return result;
     }
     convert = new ConvertStream({
-      format,
+      format: options.logFormat ? parseLogFormat(options.logFormat) : undefined,
       maxRecordBytes: options.maxRecordBytes,
       payloadParser: options.payloadParser,
       outputChunkBytes: options.chunkSize,
-      rejects,
+      rejects: rejects.writer,
     });
-    try {
-      source = await io.openSource(task.source, options.chunkSize, signal);
-    } catch (error) {
-      throw readFailed(result.source, error);
-    }
-    sink = await io.openSink(task.dest, result.source, source.version);
-    const strategy =
-      options.gzipStrategy === 'filtered' ? constants.Z_FILTERED : constants.Z_DEFAULT_STRATEGY;
-    const compress =
-      options.gzipLevel === 0
-        ? []
-        : options.parallelGzip > 1
-          ? [new ParallelGzip({ level: options.gzipLevel, strategy, concurrency: options.parallelGzip })]
-          : [createGzip({ level: options.gzipLevel, strategy, chunkSize: options.chunkSize })];
+    opened = await atStage('read', source, () => io.openSource(task.source, options.chunkSize, signal));
+    const read = readFrom(opened.stream, source, (n) => {
+      result.bytesIn += n;
+    });
+    const targets = targetsOf(dest, source, opened.version);
+    set = new OutputSet({
+      rejects: rejects.member,
+      replacing: prior.exists,
+      record: recordWriter(io, targets.record, source, opened.version),
+    });
+    output = await atStage('write', result.dest, () => io.openSink(targets.output));
+    const name = dest.kind === 'stdout' ? '-' : dest.output;
+    set.add(
+      sinkMember(
+        name,
+        result.dest,
+        output,
+        () => io.remove(targets.output),
+        () => result.bytesOut,
+      ),
+    );
+    const compress = codecNamed(task.layout.codec).createStream({
+      level: options.gzipLevel,
+      strategy: options.gzipStrategy,
+      concurrency: options.parallelGzip,
+      chunkSize: options.chunkSize,
+    });
     await runPipeline(
       [
-        source.stream,
-        count((n) => {
-          result.bytesIn += n;
-        }),
+        read,
         gunzipLayers({ chunkSize: options.chunkSize }),
         convert,
-        ...compress,
-        count((n) => {
+        ...(compress ? [compress] : []),
+        writeTo(output, result.dest, (n) => {
           result.bytesOut += n;
         }),
-        sink.stream,
       ],
       signal,
     );
-    await rejects.commit();
-    rejectsCommitted = rejects.kept;
-    await sink.commit();
-    if (rejects.kept) result.rejectsDest = describeRejects(task.dest);
-    else if (destExisted) await io.removeRejects(task.dest).catch(() => {}); // from an older version of the source
+    await set.commit();
+    if (rejects.writer.kept) result.rejectsDest = describeDest(dest, 'rejects');
   } catch (error) {
-    source?.stream.destroy();
+    opened?.stream.destroy();
     // A failed upload destroys the body, so the pipeline only sees a premature close: the
     // upload's own error says what happened (and whether it is worth another attempt).
-    const cause = sink?.failure?.() ?? error;
-    await Promise.allSettled([sink?.abort(), rejects.abort()]);
-    // The output failed after its rejects were stored: they must not outlive it.
-    if (rejectsCommitted) await io.removeRejects(task.dest).catch(() => {});
+    const own = output?.failure?.();
+    await (set ? set.abort() : rejects.writer.abort());
     result.status = 'failed';
-    result.error = classify(cause, signal);
+    result.error = classify(own ? placed('write', result.dest, own) : error, signal);
   }
   if (convert) result.bytesDecoded = convert.converter.stats.bytes;
   if (convert && result.status === 'ok') {
@@ -156,10 +152,97 @@ async function convertOnce(
   return result;
 }
 
+/**
+ * Whether the destination already holds this version of the source (skip it), and whether anything of an
+ * earlier conversion is there (its rejects may be stale). With --overwrite the output may exist.
+ */
+async function priorConversion(
+  task: ConvertTask,
+  dest: DestRef,
+  io: IoAdapters,
+  signal: AbortSignal | undefined,
+): Promise<{ exists: boolean; upToDate: boolean }> {
+  if (task.options.overwrite || dest.kind === 'stdout')
+    return { exists: task.options.overwrite, upToDate: false };
+  const source = describeSource(task.source);
+  const version = await atStage('read', source, () => io.sourceVersion(task.source, signal));
+  if (!version) return { exists: false, upToDate: false };
+  return atStage('write', describeDest(dest), () => checkUpToDate(io, dest, version, signal));
+}
+
+/** The rejects file as a writer (for the converter) and as a member (for the output set). */
+function rejectsWriterFor(dest: DestRef, source: string, io: IoAdapters) {
+  const target = targetsOf(dest, source, undefined).rejects;
+  const name = describeDest(dest, 'rejects');
+  const writer = new RejectsWriter(source, target && (() => io.openSink(target)), name);
+  let committed = false;
+  const member: Member | undefined = target && {
+    name: dest.kind === 'stdout' ? name : dest.rejects,
+    commit: async () => {
+      await writer.commit();
+      committed = true;
+      return writer.kept ? writer.bytes : undefined;
+    },
+    abort: async () => {
+      if (!committed) await writer.abort();
+    },
+    remove: () => atStage('write', name, () => io.remove(target)),
+  };
+  return { writer, member };
+}
+
+function sinkMember(
+  name: string,
+  described: string,
+  sink: ObjectSink,
+  remove: () => Promise<void>,
+  bytes: () => number,
+): Member {
+  let committed = false;
+  return {
+    name,
+    commit: async () => {
+      await atStage('write', described, () => sink.commit());
+      committed = true;
+      return bytes();
+    },
+    abort: async () => {
+      if (!committed) await sink.abort();
+    },
+    remove: () => atStage('write', described, remove),
+  };
+}
+
+/** Stores the commit record (local destinations): written whole under a temporary name, then renamed. */
+function recordWriter(
+  io: IoAdapters,
+  target: SinkTarget | undefined,
+  source: string,
+  version: SourceVersion | undefined,
+): ((members: Committed[]) => Promise<void>) | undefined {
+  if (!target || !version) return undefined;
+  return (members) =>
+    atStage('write', describeTarget(target), async () => {
+      const sink = await io.openSink(target);
+      try {
+        sink.stream.end(commitRecordText({ flowhose: 1, source, etag: version.etag, members }));
+        await sink.commit();
+      } catch (error) {
+        await sink.abort();
+        throw error;
+      }
+    });
+}
+
+const describeTarget = (target: SinkTarget): string =>
+  target.kind === 'file' ? target.path : target.kind === 's3' ? `s3://${target.bucket}/${target.key}` : '-';
+
 type Stage =
   | NodeJS.ReadableStream
   | NodeJS.WritableStream
-  | ((source: AsyncIterable<Buffer>) => AsyncIterable<Buffer>);
+  | ((source: AsyncIterable<Buffer>) => AsyncIterable<Buffer>)
+  | ((options: { signal: AbortSignal }) => AsyncIterable<Buffer>)
+  | ((source: AsyncIterable<Buffer>, options: { signal: AbortSignal }) => Promise<void>);
 
 function runPipeline(stages: Stage[], signal: AbortSignal | undefined): Promise<void> {
   // pipeline()'s overloads cannot type a mixed array of streams and generator stages.
@@ -167,107 +250,48 @@ function runPipeline(stages: Stage[], signal: AbortSignal | undefined): Promise<
   return run(stages, signal ? { signal } : {});
 }
 
-function count(onBytes: (n: number) => void) {
-  return async function* (source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) {
-      onBytes(chunk.length);
-      yield chunk;
+/** The source stage: counts bytes in; its errors (and only its) are read failures. */
+function readFrom(stream: Readable, source: string, onBytes: (n: number) => void) {
+  // Called as soon as the source is open: an error before the pipeline takes the stream (a failed open
+  // while the output opens) waits for the loop below instead of being an unhandled 'error' that takes the
+  // worker thread down.
+  stream.on('error', () => {});
+  return async function* read({ signal }: { signal: AbortSignal }) {
+    // The pipeline stops a generator stage through its signal (another stage failed, or Ctrl-C).
+    const stop = () => stream.destroy();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const chunk of stream) {
+        onBytes(chunk.length);
+        yield chunk as Buffer;
+      }
+    } catch (error) {
+      throw placed('read', source, error);
+    } finally {
+      signal.removeEventListener('abort', stop);
     }
   };
 }
 
-function describeRejects(dest: DestRef): string | undefined {
-  if (dest.kind === 'file') return dest.rejectsPath;
-  if (dest.kind === 's3') return `s3://${dest.bucket}/${dest.rejectsKey}`;
-  return dest.rejectsPath;
-}
-
-class ReadFailed extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-  }
-}
-
-function readFailed(source: string, error: unknown): ReadFailed {
-  return new ReadFailed(`cannot read ${source}: ${describe(error)}`, isTransient(error));
-}
-
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
-
-/** Network hiccups, throttling and 5xx: worth another attempt. */
-function isTransient(error: unknown): boolean {
-  const e = error as {
-    code?: string;
-    name?: string;
-    $metadata?: { httpStatusCode?: number };
-    $retryable?: unknown;
+/** The sink stage: counts bytes out; errors of the sink (and only its) are write failures. */
+function writeTo(sink: ObjectSink, dest: string, onBytes: (n: number) => void) {
+  return async (source: AsyncIterable<Buffer>, { signal }: { signal: AbortSignal }): Promise<void> => {
+    let upstream: unknown;
+    async function* counted() {
+      try {
+        for await (const chunk of source) {
+          onBytes(chunk.length);
+          yield chunk;
+        }
+      } catch (error) {
+        upstream = error;
+        throw error;
+      }
+    }
+    try {
+      await pipeline(counted, sink.stream, { signal });
+    } catch (error) {
+      throw error === upstream ? error : placed('write', dest, error);
+    }
   };
-  if (!e) return false;
-  if (e.code && TRANSIENT_CODES.has(e.code)) return true;
-  if (e.$retryable) return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && (status >= 500 || status === 429)) return true;
-  return (
-    e.name === 'TimeoutError' ||
-    e.name === 'RequestTimeout' ||
-    e.name === 'SlowDown' ||
-    /socket hang up|aborted/i.test(String((error as Error).message))
-  );
-}
-
-/** Turns whatever was thrown into a code and a message that names the cause. */
-export function classify(error: unknown, signal?: AbortSignal): TaskError {
-  if (error instanceof FlowhoseError) return { code: error.code, message: error.message };
-  if (signal?.aborted)
-    return { code: 'INTERRUPTED', message: 'stopped before it finished; nothing was written' };
-  if (error instanceof ReadFailed)
-    return { code: 'READ_FAILED', message: error.message, retryable: error.retryable };
-  const e = error as NodeJS.ErrnoException & { $metadata?: { httpStatusCode?: number }; name?: string };
-  if (signal?.aborted || e?.name === 'AbortError')
-    return { code: 'INTERRUPTED', message: 'stopped before it finished; nothing was written' };
-  if (e?.code === 'Z_BUF_ERROR')
-    return {
-      code: 'TRUNCATED',
-      message: 'gzip data ends early: the object is truncated (or ends in a stray byte)',
-    };
-  if (e?.code === 'Z_DATA_ERROR') return { code: 'BAD_GZIP', message: `corrupt gzip data: ${e.message}` };
-  if (e?.$metadata) {
-    const status = e.$metadata.httpStatusCode;
-    const code = status === 412 ? 'SOURCE_CHANGED' : 'S3_ERROR';
-    const hint =
-      status === 412 ? ' (the object changed since it was listed; run again to convert the new version)' : '';
-    return {
-      code,
-      message: `${describe(error)}${status ? ` (HTTP ${status})` : ''}${hint}`,
-      retryable: isTransient(error),
-    };
-  }
-  if (typeof e?.syscall === 'string' || (e?.code && TRANSIENT_CODES.has(e.code))) {
-    const write = isTempPath(e.path);
-    return {
-      code: write ? 'WRITE_FAILED' : 'READ_FAILED',
-      message: describe(error),
-      retryable: isTransient(error),
-    };
-  }
-  return { code: 'INTERNAL', message: describe(error), retryable: isTransient(error) };
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as NodeJS.ErrnoException).code;
-  const name = error.name !== 'Error' ? `${error.name}: ` : '';
-  return `${name}${error.message}${code && !error.message.includes(code) ? ` (${code})` : ''}`;
 }

@@ -1,6 +1,7 @@
 import type { Reject } from '../core/errors.js';
 import type { ObjectSink } from '../io/sink.js';
 import type { RejectSink } from '../streams/convert-stream.js';
+import { atStage, placed } from './failures.js';
 
 /**
  * Keeps rejected records as JSON lines, raw and with the reason. The destination is opened on the
@@ -12,11 +13,15 @@ export class RejectsWriter implements RejectSink {
   private opening: Promise<ObjectSink> | undefined;
   private queued: string[] = [];
   /** The first error of the rejects file: losing rejects fails the object, it is never silent. */
-  private error: Error | undefined;
+  private error: unknown;
+  /** Bytes handed to the file. */
+  bytes = 0;
 
+  /** `target` names the rejects file in messages: its errors fail the object as a write. */
   constructor(
     private readonly source: string,
     private readonly open: (() => Promise<ObjectSink>) | undefined,
+    private readonly target = '',
   ) {}
 
   get kept(): boolean {
@@ -27,12 +32,13 @@ export class RejectsWriter implements RejectSink {
     if (!this.open) return true;
     const line = `${JSON.stringify({ source: this.source, offset: reject.offset, code: reject.code, reason: reject.reason, record: reject.record })}\n`;
     if (this.error) return false; // drained() reports it
+    this.bytes += Buffer.byteLength(line);
     if (this.sink) return this.sink.stream.write(line);
     this.queued.push(line);
-    this.opening ??= this.open().then((sink) => {
+    this.opening ??= atStage('write', this.target, this.open).then((sink) => {
       this.sink = sink;
       sink.stream.on('error', (error: Error) => {
-        this.error ??= error;
+        this.error ??= placed('write', this.target, error);
       });
       for (const queued of this.queued) sink.stream.write(queued);
       this.queued = [];
@@ -48,7 +54,7 @@ export class RejectsWriter implements RejectSink {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error) => {
         sink.stream.off('drain', onDrain);
-        reject(error);
+        reject(placed('write', this.target, error));
       };
       const onDrain = () => {
         sink.stream.off('error', onError);
@@ -63,7 +69,7 @@ export class RejectsWriter implements RejectSink {
     if (!sink) return;
     if (this.error) throw this.error;
     sink.stream.end();
-    await sink.commit();
+    await atStage('write', this.target, () => sink.commit());
     if (this.error) throw this.error;
   }
 

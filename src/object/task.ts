@@ -1,8 +1,10 @@
 import type { PayloadParser } from '../core/converter.js';
-import type { DestRef, SourceRef } from '../io/refs.js';
+import type { SourceRef } from '../io/refs.js';
 import type { S3Settings } from '../io/s3-url.js';
+import type { Layout } from './layout.js';
 
-export type { DestRef, SourceRef } from '../io/refs.js';
+export type { SourceRef } from '../io/refs.js';
+export type { DestRef, Layout } from './layout.js';
 
 export interface ConvertOptions {
   /** Convert even when the output already records this version of the source. */
@@ -12,11 +14,11 @@ export interface ConvertOptions {
   s3?: S3Settings;
   /** A --log-format spec, parsed again in the worker (a FlowFormat is cheap to rebuild). */
   logFormat?: string;
-  /** 0 writes plain CSV. */
+  /** zlib level of the gzip codecs (the layout's codec says whether output is compressed at all). */
   gzipLevel: number;
   /** zlib strategy: Z_FILTERED suits CSV full of numbers (about 3% smaller at the same cost). */
   gzipStrategy: 'filtered' | 'default';
-  /** Above 1: gzip as independent members, this many compressing at once (multi-member output). */
+  /** Members compressed at once by the parallel-gzip codec. */
   parallelGzip: number;
   /** Read and zlib chunk size in bytes. */
   chunkSize: number;
@@ -26,7 +28,8 @@ export interface ConvertOptions {
 
 export interface ConvertTask {
   source: SourceRef;
-  dest: DestRef;
+  /** Where the outputs go (names are derived in the worker: object/layout.ts). */
+  layout: Layout;
   options: ConvertOptions;
   /**
    * Run control shared with the main thread (an Int32Array over it): 0 running, 1 stopping (start
@@ -86,11 +89,5 @@ export const noCounts = (): Counts => ({
 export function describeSource(ref: SourceRef): string {
   if (ref.kind === 'file') return ref.path;
   if (ref.kind === 'stdin') return '-';
-  return `s3://${ref.bucket}/${ref.key}`;
-}
-
-export function describeDest(ref: DestRef): string {
-  if (ref.kind === 'file') return ref.path;
-  if (ref.kind === 'stdout') return '-';
   return `s3://${ref.bucket}/${ref.key}`;
 }

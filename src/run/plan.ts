@@ -1,12 +1,13 @@
 import { stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../cli/config.js';
 import { walkFiles } from '../io/local-walk.js';
-import { joinKey, safeJoin } from '../io/paths.js';
+import { joinKey } from '../io/paths.js';
 import { parseS3Url, type S3Location } from '../io/s3-url.js';
-import { outputName, rejectsName } from '../object/layout.js';
-import type { DestRef, SourceRef } from '../object/task.js';
+import { isLayoutName, type Layout } from '../object/layout.js';
+import type { SourceRef } from '../object/task.js';
+import { chooseCodec } from '../streams/codecs.js';
 import { select, type Verdict } from './select.js';
 import { SetupError } from './setup-error.js';
 
@@ -101,6 +102,7 @@ export async function* planSources(
     } else if (input.kind === 'dir') {
       const skip = config.to.startsWith('s3://') || config.to === '-' ? undefined : config.to;
       for await (const file of walkFiles(input.path, skip)) {
+        if (skip && isLayoutName(file.relative) && isInside(file.path, skip)) continue;
         if (config.startAfter !== undefined && file.relative <= config.startAfter) continue;
         if (take(file.relative)) yield { source: { kind: 'file', path: file.path }, relative: file.relative };
       }
@@ -116,13 +118,20 @@ export async function* planSources(
             ? config.startAfter
             : joinKey(prefix, config.startAfter);
       const { listObjects } = await import('../io/s3.js');
-      // An output prefix inside the input prefix is never read back as input.
+      // An output prefix inside the input prefix is never read back as input; where the output prefix is
+      // the input prefix or above it, the names the layout writes are left out.
       const to = parseS3Url(config.to);
-      const ownOutput =
-        to && to.bucket === bucket && to.prefix !== '' ? to.prefix.replace(/\/?$/, '/') : undefined;
-      for await (const object of listObjects(await s3(), input.location, startAfter)) {
+      const toPrefix = to && to.bucket === bucket ? to.prefix.replace(/(?<=.)\/?$/, '/') : undefined;
+      const ownSubtree =
+        toPrefix !== undefined && toPrefix.length > prefix.length && toPrefix.startsWith(prefix);
+      const ownNames = toPrefix !== undefined && !ownSubtree && prefix.startsWith(toPrefix);
+      for await (const object of listing(
+        listObjects(await s3(), input.location, startAfter),
+        input.location,
+      )) {
         const relative = object.key.slice(prefix.length);
-        if (ownOutput && object.key.startsWith(ownOutput)) continue;
+        if (ownSubtree && object.key.startsWith(toPrefix)) continue;
+        if (ownNames && isLayoutName(object.key)) continue;
         if (!take(relative)) continue;
         yield {
           source: {
@@ -141,16 +150,30 @@ export async function* planSources(
   }
 }
 
-/** Where a source's output goes: mirrored below a local directory or an S3 prefix. */
-export function destinationFor(planned: Planned, config: Config): DestRef | { error: string } {
-  const name = outputName(planned.relative, config.task.gzipLevel > 0);
-  if (config.to === '-') return { kind: 'stdout', rejectsPath: config.rejects };
-  const location = parseS3Url(config.to);
-  if (location) {
-    const key = joinKey(location.prefix, name);
-    return { kind: 's3', bucket: location.bucket, key, rejectsKey: rejectsName(key) };
+/** A source's layout: the destination root, its name below the input, and the output's format and codec. */
+export function layoutOf(planned: Planned, config: Config): Layout {
+  return {
+    to: config.to,
+    relative: planned.relative,
+    format: 'csv',
+    codec: chooseCodec(config.task).name,
+    rejects: config.rejects,
+  };
+}
+
+const isInside = (path: string, dir: string): boolean => {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+};
+
+/** A failed listing names what was being listed (the SDK's "The specified bucket does not exist" does not). */
+async function* listing<T>(objects: AsyncIterable<T>, location: S3Location): AsyncGenerator<T> {
+  try {
+    yield* objects;
+  } catch (error) {
+    const e = error as Error;
+    throw new Error(`cannot list s3://${location.bucket}/${location.prefix}: ${e.name}: ${e.message}`, {
+      cause: error,
+    });
   }
-  const path = safeJoin(config.to, name);
-  if (!path) return { error: `output path ${name} would fall outside ${config.to}` };
-  return { kind: 'file', path, rejectsPath: rejectsName(path) };
 }

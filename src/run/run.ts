@@ -6,6 +6,8 @@ import { Reporter, type RunSummary } from '../cli/report.js';
 import { createAdapters } from '../io/adapters.js';
 import type { S3Settings } from '../io/s3-url.js';
 import { convertObject } from '../object/convert-object.js';
+import { type DestRef, describeDest, destinationFor, type Layout } from '../object/layout.js';
+import { checkUpToDate, targetsOf } from '../object/resume.js';
 import {
   CANCELLED,
   type ConvertOptions,
@@ -17,14 +19,7 @@ import {
   type TaskResult,
 } from '../object/task.js';
 import { forEachBounded } from './dispatch.js';
-import {
-  destinationFor,
-  type Input,
-  type PlanCounts,
-  type Planned,
-  planSources,
-  resolveInputs,
-} from './plan.js';
+import { type Input, layoutOf, type PlanCounts, type Planned, planSources, resolveInputs } from './plan.js';
 import { type ConvertPool, createPool } from './pool.js';
 import { SetupError } from './setup-error.js';
 
@@ -170,11 +165,11 @@ async function convertPlanned(
   control: SharedArrayBuffer,
   outputs: OutputGuard,
 ): Promise<TaskResult> {
-  const dest = destinationFor(item, config);
+  const layout = layoutOf(item, config);
+  const dest = destinationFor(layout);
   const source = describeSource(item.source);
   if ('error' in dest) return failed(source, '', 'UNSAFE_PATH', dest.error);
-  const target =
-    dest.kind === 'file' ? dest.path : dest.kind === 's3' ? `s3://${dest.bucket}/${dest.key}` : '-';
+  const target = describeDest(dest);
   if (!outputs.claim(target)) {
     return failed(
       source,
@@ -183,22 +178,24 @@ async function convertPlanned(
       `another source already writes ${target} (x and x.gz map to one output)`,
     );
   }
-  const task: ConvertTask = { source: item.source, dest, options, control };
+  const task: ConvertTask = { source: item.source, layout, options, control };
   try {
     return await pool.run(task);
   } catch (error) {
     // The worker died (out of memory, a crash): this object fails; Piscina replaces the worker.
     const message = error instanceof Error ? error.message : String(error);
-    await createAdapters(options.s3)
-      .cleanUpAfterCrash(dest)
-      .catch(() => {});
-    return failed(
-      source,
-      dest.kind === 'file' ? dest.path : `s3://${dest.kind === 's3' ? `${dest.bucket}/${dest.key}` : ''}`,
-      'WORKER_CRASHED',
-      `worker thread failed: ${message}`,
-    );
+    await cleanUpAfterCrash(dest, options);
+    return failed(source, target, 'WORKER_CRASHED', `worker thread failed: ${message}`);
   }
+}
+
+/** Removes what a dead worker left of an output set: this process's temporary files, or open uploads. */
+async function cleanUpAfterCrash(dest: DestRef, options: ConvertOptions): Promise<void> {
+  const io = createAdapters(options.s3);
+  const targets = targetsOf(dest, '', undefined);
+  await Promise.allSettled(
+    [targets.output, targets.rejects, targets.record].map((t) => t && io.cleanUpAfterCrash(t)),
+  );
 }
 
 function failed(source: string, dest: string, code: string, message: string): TaskResult {
@@ -229,13 +226,8 @@ async function streamToStdout(
   const onAbort = () => cancel.abort();
   env.stop?.addEventListener('abort', onAbort, { once: true });
   try {
-    reporter.add(
-      await convertObject(
-        { source, dest: { kind: 'stdout', rejectsPath: config.rejects }, options },
-        undefined,
-        cancel.signal,
-      ),
-    );
+    const layout: Layout = layoutOf({ source, relative: 'stdin' }, config);
+    reporter.add(await convertObject({ source, layout, options }, undefined, cancel.signal));
   } finally {
     env.stop?.removeEventListener('abort', onAbort);
   }
@@ -260,17 +252,17 @@ async function dryRun(
     planSources(inputs, config, client, counts),
     16,
     async (item) => {
-      const dest = destinationFor(item, config);
+      const dest = destinationFor(layoutOf(item, config));
       const source = describeSource(item.source);
       if ('error' in dest) {
         env.stdout.write(`fail    ${source}: ${dest.error}\n`);
         return;
       }
-      const target =
-        dest.kind === 'file' ? dest.path : dest.kind === 's3' ? `s3://${dest.bucket}/${dest.key}` : '-';
+      const target = describeDest(dest);
       if (!config.task.overwrite) {
         const version = await io.sourceVersion(item.source).catch(() => undefined);
-        if (version && (await io.isUpToDate(dest, version).catch(() => ({ upToDate: false }))).upToDate) {
+        const state = version && (await checkUpToDate(io, dest, version).catch(() => undefined));
+        if (state?.upToDate) {
           upToDate++;
           env.stdout.write(`skip    ${source} (up to date: ${target})\n`);
           return;
