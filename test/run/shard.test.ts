@@ -26,8 +26,7 @@ function structuredNames(): string[] {
 /** Firehose's default S3 layout: `YYYY/MM/DD/HH/<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid>`. */
 function firehoseNames(count: number): string[] {
   const random = createRandom(7);
-  const hex = (n: number) =>
-    Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
+  const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
   const two = (n: number) => String(n).padStart(2, '0');
   return Array.from({ length: count }, (_, i) => {
     const hour = two(Math.floor(i / 60) % 24);
@@ -67,7 +66,8 @@ describe('--shard', () => {
         // A fair hash puts Binomial(len, 1/n) keys in each shard: allow four standard deviations.
         const mean = names.length / count;
         const allowed = 4 * Math.sqrt(mean * (1 - 1 / count));
-        for (const size of sizes) expect(Math.abs(size - mean), `shard sizes ${sizes.join('/')}`).toBeLessThanOrEqual(allowed);
+        for (const size of sizes)
+          expect(Math.abs(size - mean), `shard sizes ${sizes.join('/')}`).toBeLessThanOrEqual(allowed);
       });
     }
   }
