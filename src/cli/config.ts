@@ -7,7 +7,7 @@ import {
 } from '../core/converter.js';
 import { UsageError } from '../core/errors.js';
 import { parseLogFormat } from '../core/log-format.js';
-import { isS3Url, parseS3Url } from '../io/s3-url.js';
+import { DEFAULT_S3_TIMEOUT_MS, isS3Url, parseS3Url } from '../io/s3-url.js';
 import { globToRegExp, parseShard, type Selection } from '../run/select.js';
 
 /** Everything a run needs, validated once at the edge; defaults are applied here and nowhere else. */
@@ -42,6 +42,8 @@ export interface Config {
     maxAttempts: number;
     partSize: number;
     queueSize: number;
+    /** Per-request S3 timeout (connect, answer, idle connection, stalled body), ms. */
+    timeoutMs: number;
   };
 }
 
@@ -75,6 +77,8 @@ export interface RawConvertOptions {
   partSize?: string | number;
   uploadQueue?: number;
   grace?: number;
+  /** Seconds; see S3Settings.timeoutMs. */
+  s3Timeout?: number;
 }
 
 /** 1 MiB: the pipeline suite's chunk sweep (bench/RESULTS.md) found it ~20% cheaper in CPU than 64 KiB. */
@@ -140,6 +144,10 @@ export function createConfig(raw: RawConvertOptions): Config {
   if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 64) {
     throw new UsageError(`--upload-queue must be a whole number from 1 to 64, got ${raw.uploadQueue}`);
   }
+  const s3TimeoutSeconds = raw.s3Timeout ?? DEFAULT_S3_TIMEOUT_MS / 1000;
+  if (!(s3TimeoutSeconds >= 0.1 && s3TimeoutSeconds <= 3600)) {
+    throw new UsageError(`--s3-timeout must be a number of seconds from 0.1 to 3600, got ${raw.s3Timeout}`);
+  }
   const graceSeconds = raw.grace ?? 30;
   if (!(graceSeconds >= 0))
     throw new UsageError(`--grace must be a number of seconds >= 0, got ${raw.grace}`);
@@ -197,6 +205,7 @@ export function createConfig(raw: RawConvertOptions): Config {
       maxAttempts,
       partSize: parseSize('--part-size', raw.partSize ?? '8m', 5 * 1024 * 1024, 5 * 1024 ** 3),
       queueSize,
+      timeoutMs: Math.round(s3TimeoutSeconds * 1000),
     },
   };
 }

@@ -24,8 +24,15 @@ export interface Planned {
   size?: number;
 }
 
-/** Checks every input and the destination before any work starts: problems here are usage errors. */
-export async function resolveInputs(config: Config, s3: () => Promise<S3Client>): Promise<Input[]> {
+/**
+ * Checks every input and the destination before any work starts: problems here are usage errors.
+ * `signal` aborts the S3 lookups (a Ctrl-C while the endpoint does not answer).
+ */
+export async function resolveInputs(
+  config: Config,
+  s3: () => Promise<S3Client>,
+  signal?: AbortSignal,
+): Promise<Input[]> {
   if (config.to !== '-' && !config.to.startsWith('s3://')) {
     const to = await stat(config.to).catch(() => undefined);
     if (to && !to.isDirectory()) throw new UsageError(`--to ${config.to} exists and is not a directory`);
@@ -38,7 +45,7 @@ export async function resolveInputs(config: Config, s3: () => Promise<S3Client>)
     }
     const location = parseS3Url(path);
     if (location) {
-      inputs.push(await resolveS3Input(location, await s3()));
+      inputs.push(await resolveS3Input(location, await s3(), signal));
       continue;
     }
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
@@ -57,11 +64,11 @@ export async function resolveInputs(config: Config, s3: () => Promise<S3Client>)
 }
 
 /** `s3://b/p/` is a prefix; `s3://b/p/key` is one object when it exists, else the prefix `p/key/`. */
-async function resolveS3Input(location: S3Location, client: S3Client): Promise<Input> {
+async function resolveS3Input(location: S3Location, client: S3Client, signal?: AbortSignal): Promise<Input> {
   if (location.prefix === '' || location.prefix.endsWith('/')) return { kind: 's3-prefix', location };
   const { headObject } = await import('../io/s3.js');
   try {
-    if (await headObject(client, location.bucket, location.prefix)) {
+    if (await headObject(client, location.bucket, location.prefix, signal)) {
       return { kind: 's3-object', bucket: location.bucket, key: location.prefix };
     }
   } catch (error) {
@@ -78,12 +85,16 @@ export interface PlanCounts {
   otherShard: number;
 }
 
-/** Every selected source object, input by input, lazily (a listing is never held whole). */
+/**
+ * Every selected source object, input by input, lazily (a listing is never held whole). `signal`
+ * aborts a listing request in flight (no more objects are wanted).
+ */
 export async function* planSources(
   inputs: Input[],
   config: Config,
   s3: () => Promise<S3Client>,
   counts: PlanCounts,
+  signal?: AbortSignal,
 ): AsyncGenerator<Planned> {
   const take = (relative: string) => {
     const verdict: Verdict = select(relative, config.selection);
@@ -120,7 +131,7 @@ export async function* planSources(
       const to = parseS3Url(config.to);
       const ownOutput =
         to && to.bucket === bucket && to.prefix !== '' ? to.prefix.replace(/\/?$/, '/') : undefined;
-      for await (const object of listObjects(await s3(), input.location, startAfter)) {
+      for await (const object of listObjects(await s3(), input.location, startAfter, signal)) {
         const relative = object.key.slice(prefix.length);
         if (ownOutput && object.key.startsWith(ownOutput)) continue;
         if (!take(relative)) continue;
