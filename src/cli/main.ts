@@ -1,58 +1,17 @@
 import yargs, { type Argv, type Options } from 'yargs';
 import { DEFAULT_FIELDS } from '../core/fields.js';
 import { writeCorpus } from '../gen/write-corpus.js';
-import { exitCodeOf, run } from '../run/run.js';
+import { exitCodeOf } from '../run/run.js';
 import { SetupError } from '../run/setup-error.js';
-import { type Config, createConfig } from './config.js';
+import { createConfig } from './config.js';
 import { defaultHelp, OPTIONS, type OptionSpec, type RawConvertOptions, rawKey } from './options.js';
 import { escapeControl } from './safe-text.js';
+import { runWithSignals } from './signals.js';
 import { UsageError } from './usage-error.js';
 import { readLogFormat } from './validate.js';
 
 const EPILOG =
   'Exit codes: 0 all objects converted, 1 usage error (nothing done), 2 some objects failed, 130 interrupted.';
-
-/**
- * Ctrl-C (or SIGTERM) once: dispatch stops and in-flight objects get --grace seconds to finish,
- * then they are cancelled (uploads aborted). Twice: cancelled at once. Either way the manifest is
- * flushed and the exit code is 130. If cancelling hangs for 20 s, the process leaves regardless
- * (the manifest may then miss the objects that were still aborting). With --to -, the single
- * stream is stopped at the first Ctrl-C.
- */
-async function runWithSignals(config: Config) {
-  const stop = new AbortController();
-  const cancel = new AbortController();
-  let graceTimer: NodeJS.Timeout | undefined;
-  // Aborting uploads takes a round trip or two; if it hangs, leave anyway.
-  cancel.signal.addEventListener('abort', () => setTimeout(() => process.exit(130), 20_000).unref(), {
-    once: true,
-  });
-  const onSignal = () => {
-    if (!stop.signal.aborted) {
-      process.stderr.write(
-        `\nflowhose: interrupted: no new objects; ${config.graceSeconds} s for those in flight (Ctrl-C again to abort them now)\n`,
-      );
-      stop.abort();
-      graceTimer = setTimeout(() => cancel.abort(), config.graceSeconds * 1000);
-      graceTimer.unref();
-    } else if (!cancel.signal.aborted) {
-      process.stderr.write('flowhose: aborting the objects in flight\n');
-      cancel.abort();
-    }
-  };
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  try {
-    return await run(config, {
-      stderr: process.stderr,
-      stdout: process.stdout,
-      stop: stop.signal,
-      cancel: cancel.signal,
-    });
-  } finally {
-    clearTimeout(graceTimer);
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  }
-}
 
 /** A stand-in for a positional `-`, which yargs drops; NUL cannot occur in a real path. */
 const STDIN_ARG = '\0stdin';

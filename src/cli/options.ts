@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_PAYLOAD_PARSER, PAYLOAD_PARSERS } from '../core/converter.js';
-import type { S3Settings } from '../io/s3-url.js';
+import { DEFAULT_S3_TIMEOUT_SECONDS, type S3Settings } from '../io/s3-url.js';
 import type { ConvertOptions } from '../object/task.js';
 import { UsageError } from './usage-error.js';
 import {
@@ -18,6 +18,7 @@ import {
   logFormatSpec,
   oneOf,
   seconds,
+  secondsFrom,
   shard,
   shown,
   size,
@@ -322,6 +323,15 @@ export const OPTIONS = {
     describe: 'Parts uploaded at once per object',
     default: 4,
     parse: whole(1, 64),
+  }),
+  timeoutSeconds: option({
+    flag: 's3-timeout',
+    kind: 'number',
+    layer: 's3',
+    describe:
+      'Seconds an S3 request may make no progress (connect, answer, stalled transfer) before it is retried',
+    default: DEFAULT_S3_TIMEOUT_SECONDS,
+    parse: secondsFrom(0.1, 3600),
   }),
   graceSeconds: option({
     flag: 'grace',

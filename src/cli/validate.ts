@@ -46,6 +46,15 @@ export const seconds: Parse<number> = (value, name) => {
   return n;
 };
 
+export const secondsFrom =
+  (min: number, max: number): Parse<number> =>
+  (value, name) => {
+    const n = toNumber(once(value, name));
+    if (!(n >= min && n <= max))
+      throw new UsageError(`${name} must be a number of seconds from ${min} to ${max}, got ${shown(value)}`);
+    return n;
+  };
+
 const UNITS: Record<string, number> = {
   '': 1,
   b: 1,

@@ -8,7 +8,16 @@ export interface S3Settings {
   maxAttempts: number;
   partSize: number;
   queueSize: number;
+  /**
+   * How long any S3 request may make no progress before it fails as a retryable TimeoutError:
+   * connecting, waiting for an answer, a connection that carries no bytes either way, and a
+   * GetObject body that sends nothing while it is being read. Default DEFAULT_S3_TIMEOUT_SECONDS.
+   */
+  timeoutSeconds?: number;
 }
+
+/** 30 s: far above a healthy S3 round trip, short enough that a dead endpoint is noticed. */
+export const DEFAULT_S3_TIMEOUT_SECONDS = 30;
 
 export interface S3Location {
   bucket: string;

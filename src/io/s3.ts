@@ -10,16 +10,37 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { forwardTo } from './forward.js';
-import type { S3Location, S3Settings } from './s3-url.js';
+import { DEFAULT_S3_TIMEOUT_SECONDS, type S3Location, type S3Settings } from './s3-url.js';
 import type { ObjectSink } from './sink.js';
+import { guardStalls } from './stall-guard.js';
 
-const clients = new Map<string, S3Client>();
+interface ClientPair {
+  /** Every request but GetObject. */
+  client: S3Client;
+  /** GetObject, whose body is guarded by guardStalls() rather than by a socket timeout. */
+  bodies: S3Client;
+  timeoutMs: number;
+}
 
-/** One client per settings per thread: connection pools and credentials are reused across objects. */
+const clients = new Map<string, ClientPair>();
+/** From the client s3Client() hands out to its pair, for openS3Source(). */
+const pairs = new WeakMap<S3Client, ClientPair>();
+
+/**
+ * One client per settings per thread: connection pools and credentials are reused across objects.
+ *
+ * Every request has a timeout, so a dead or stalled endpoint fails as a retryable TimeoutError
+ * instead of hanging: a connect timeout, and an idle-socket timeout (no byte either way), which
+ * also ends an upload that stopped moving but never a slow one that moves. A GetObject body is
+ * read at the pace of the conversion, and a paused body leaves its socket idle too, so GetObject
+ * goes through a companion client whose timeout ends at the response headers, and its body is
+ * watched by guardStalls(), which counts only the time the reader waits.
+ */
 export function s3Client(settings: S3Settings): S3Client {
   const key = JSON.stringify(settings);
-  let client = clients.get(key);
-  if (!client) {
+  let pair = clients.get(key);
+  if (!pair) {
+    const timeoutMs = Math.round((settings.timeoutSeconds ?? DEFAULT_S3_TIMEOUT_SECONDS) * 1000);
     const config: S3ClientConfig = {
       region: settings.region,
       forcePathStyle: settings.forcePathStyle,
@@ -34,10 +55,25 @@ export function s3Client(settings: S3Settings): S3Client {
       config.requestChecksumCalculation = 'WHEN_REQUIRED';
       config.responseChecksumValidation = 'WHEN_REQUIRED';
     }
-    client = new S3Client(config);
-    clients.set(key, client);
+    pair = {
+      client: new S3Client({
+        ...config,
+        requestHandler: { connectionTimeout: timeoutMs, socketTimeout: timeoutMs },
+      }),
+      bodies: new S3Client({
+        ...config,
+        requestHandler: {
+          connectionTimeout: timeoutMs,
+          requestTimeout: timeoutMs,
+          throwOnRequestTimeout: true,
+        },
+      }),
+      timeoutMs,
+    };
+    clients.set(key, pair);
+    pairs.set(pair.client, pair);
   }
-  return client;
+  return pair.client;
 }
 
 export interface ListedObject {
@@ -56,22 +92,38 @@ export async function* listObjects(
   client: S3Client,
   location: S3Location,
   startAfter?: string,
+  signal?: AbortSignal,
 ): AsyncGenerator<ListedObject> {
   const pages = paginateListObjectsV2(
     { client, pageSize: 1000 },
     { Bucket: location.bucket, Prefix: location.prefix || undefined, StartAfter: startAfter },
+    { abortSignal: signal },
   );
-  for await (const page of pages) {
-    for (const object of page.Contents ?? []) {
-      if (!object.Key || object.Key.endsWith('/')) continue; // folder placeholders
-      yield {
-        key: object.Key,
-        etag: object.ETag ?? '',
-        size: object.Size ?? 0,
-        lastModified: object.LastModified?.getTime() ?? 0,
-      };
+  try {
+    for await (const page of pages) {
+      for (const object of page.Contents ?? []) {
+        if (!object.Key || object.Key.endsWith('/')) continue; // folder placeholders
+        yield {
+          key: object.Key,
+          etag: object.ETag ?? '',
+          size: object.Size ?? 0,
+          lastModified: object.LastModified?.getTime() ?? 0,
+        };
+      }
     }
+  } catch (error) {
+    throw new Error(`cannot list s3://${location.bucket}/${location.prefix}: ${describeSdkError(error)}`, {
+      cause: error,
+    });
   }
+}
+
+/** `Name: message`, and how many attempts the SDK made when it retried. */
+function describeSdkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+  const name = error.name !== 'Error' ? `${error.name}: ` : '';
+  return `${name}${error.message}${attempts && attempts > 1 ? ` (${attempts} attempts)` : ''}`;
 }
 
 export async function headObject(client: S3Client, bucket: string, key: string, signal?: AbortSignal) {
@@ -84,7 +136,11 @@ export async function headObject(client: S3Client, bucket: string, key: string, 
   }
 }
 
-/** Streams an object; with an ETag, only that version (a changed object fails with 412 instead). */
+/**
+ * Streams an object; with an ETag, only that version (a changed object fails with 412 instead).
+ * Sent through the client's companion for bodies (see s3Client()), and the body is guarded so that
+ * a transfer that stops sending fails as a retryable TimeoutError (code ETIMEDOUT).
+ */
 export async function openS3Source(
   client: S3Client,
   bucket: string,
@@ -92,17 +148,27 @@ export async function openS3Source(
   etag: string | undefined,
   signal?: AbortSignal,
 ): Promise<{ stream: Readable; etag: string; lastModified: number }> {
-  const response = await client.send(
+  const pair = pairs.get(client);
+  const response = await (pair?.bodies ?? client).send(
     new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag || undefined }),
     {
       abortSignal: signal,
     },
   );
+  const body = response.Body as Readable;
+  const timeoutMs = pair?.timeoutMs;
   return {
-    stream: response.Body as Readable,
+    stream: timeoutMs ? guardStalls(body, timeoutMs, () => stalledError(bucket, key, timeoutMs)) : body,
     etag: response.ETag ?? etag ?? '',
     lastModified: response.LastModified?.getTime() ?? 0,
   };
+}
+
+function stalledError(bucket: string, key: string, timeoutMs: number): Error {
+  return Object.assign(
+    new Error(`s3://${bucket}/${key} stopped sending: no data for ${timeoutMs / 1000} s (ETIMEDOUT)`),
+    { name: 'TimeoutError', code: 'ETIMEDOUT' },
+  );
 }
 
 /**

@@ -25,8 +25,15 @@ export interface Planned {
   size?: number;
 }
 
-/** Checks every input and the destination before any work starts: problems here are SetupErrors. */
-export async function resolveInputs(config: Config, s3: () => Promise<S3Client>): Promise<Input[]> {
+/**
+ * Checks every input and the destination before any work starts: problems here are SetupErrors.
+ * `signal` aborts the S3 lookups (a Ctrl-C while the endpoint does not answer).
+ */
+export async function resolveInputs(
+  config: Config,
+  s3: () => Promise<S3Client>,
+  signal?: AbortSignal,
+): Promise<Input[]> {
   if (config.to !== '-' && !config.to.startsWith('s3://')) {
     const to = await stat(config.to).catch(() => undefined);
     if (to && !to.isDirectory()) throw new SetupError(`--to ${config.to} exists and is not a directory`);
@@ -39,7 +46,7 @@ export async function resolveInputs(config: Config, s3: () => Promise<S3Client>)
     }
     const location = parseS3Url(path);
     if (location) {
-      inputs.push(await resolveS3Input(location, await s3()));
+      inputs.push(await resolveS3Input(location, await s3(), signal));
       continue;
     }
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
@@ -58,11 +65,11 @@ export async function resolveInputs(config: Config, s3: () => Promise<S3Client>)
 }
 
 /** `s3://b/p/` is a prefix; `s3://b/p/key` is one object when it exists, else the prefix `p/key/`. */
-async function resolveS3Input(location: S3Location, client: S3Client): Promise<Input> {
+async function resolveS3Input(location: S3Location, client: S3Client, signal?: AbortSignal): Promise<Input> {
   if (location.prefix === '' || location.prefix.endsWith('/')) return { kind: 's3-prefix', location };
   const { headObject } = await import('../io/s3.js');
   try {
-    if (await headObject(client, location.bucket, location.prefix)) {
+    if (await headObject(client, location.bucket, location.prefix, signal)) {
       return { kind: 's3-object', bucket: location.bucket, key: location.prefix };
     }
   } catch (error) {
@@ -79,12 +86,16 @@ export interface PlanCounts {
   otherShard: number;
 }
 
-/** Every selected source object, input by input, lazily (a listing is never held whole). */
+/**
+ * Every selected source object, input by input, lazily (a listing is never held whole). `signal`
+ * aborts a listing request in flight (no more objects are wanted).
+ */
 export async function* planSources(
   inputs: Input[],
   config: Config,
   s3: () => Promise<S3Client>,
   counts: PlanCounts,
+  signal?: AbortSignal,
 ): AsyncGenerator<Planned> {
   const take = (relative: string) => {
     const verdict: Verdict = select(relative, config.selection);
@@ -126,7 +137,7 @@ export async function* planSources(
         toPrefix !== undefined && toPrefix.length > prefix.length && toPrefix.startsWith(prefix);
       const ownNames = toPrefix !== undefined && !ownSubtree && prefix.startsWith(toPrefix);
       for await (const object of listing(
-        listObjects(await s3(), input.location, startAfter),
+        listObjects(await s3(), input.location, startAfter, signal),
         input.location,
       )) {
         const relative = object.key.slice(prefix.length);

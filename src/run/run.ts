@@ -6,7 +6,7 @@ import { Reporter, type RunSummary } from '../cli/report.js';
 import { createAdapters } from '../io/adapters.js';
 import type { S3Settings } from '../io/s3-url.js';
 import { convertObject } from '../object/convert-object.js';
-import { type DestRef, describeDest, destinationFor, type Layout } from '../object/layout.js';
+import { type DestRef, describeDest, describeLayout, destinationFor, type Layout } from '../object/layout.js';
 import { checkUpToDate, targetsOf } from '../object/resume.js';
 import {
   CANCELLED,
@@ -36,7 +36,21 @@ export interface RunOutcome extends RunSummary {
   interrupted: boolean;
   /** Set when the run could not go through its inputs (the listing failed part-way). */
   fatal?: string;
+  /**
+   * Set when, after `cancel`, the worker threads could not be stopped (one is blocked in a system
+   * call, such as opening a FIFO nobody writes to): the process cannot exit normally either, as
+   * Node joins those threads on exit, so a caller that wants to leave must end the process itself.
+   */
+  stuck?: string;
 }
+
+/**
+ * After `cancel`, how long objects in flight get to abort (uploads aborted, temporary files
+ * removed) before the run stops waiting for them and reports them as abandoned.
+ */
+export const ABANDON_AFTER_MS = 15_000;
+/** After `cancel`, how long stopping the worker threads may take before the run leaves them. */
+export const TEARDOWN_AFTER_CANCEL_MS = 4_000;
 
 export function exitCodeOf(outcome: RunOutcome): number {
   if (outcome.interrupted) return 130;
@@ -60,7 +74,13 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
   const s3: S3Settings | undefined = usesS3 ? { region: await resolveRegion(), ...config.s3 } : undefined;
   // The SDK loads only when an s3:// location is in play.
   const client = async (): Promise<S3Client> => (await import('../io/s3.js')).s3Client(s3!);
-  const inputs = await resolveInputs(config, client);
+  const inputs = await resolveInputs(config, client, env.stop).catch((error: unknown) => {
+    if (env.stop?.aborted) return undefined; // an S3 lookup cut short by Ctrl-C
+    throw error;
+  });
+  if (!inputs) {
+    return { ...(await new Reporter(env.stderr, undefined, config.quiet).finish()), interrupted: true };
+  }
   const options: ConvertOptions = { ...config.task, s3 };
   const counts: PlanCounts = { filtered: 0, errorPrefix: 0, otherShard: 0 };
   if (config.dryRun) return dryRun(inputs, config, options, client, counts, env);
@@ -76,21 +96,27 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
   if (config.to === '-') return streamToStdout(inputs[0]!, config, options, env, reporter);
 
   const control = new Int32Array(new SharedArrayBuffer(4));
+  const abandon = new AbortController();
+  let abandonTimer: NodeJS.Timeout | undefined;
   const onStop = () => Atomics.store(control, 0, Math.max(STOPPING, Atomics.load(control, 0)));
-  const onCancel = () => Atomics.store(control, 0, CANCELLED);
+  const onCancel = () => {
+    Atomics.store(control, 0, CANCELLED);
+    abandonTimer = setTimeout(() => abandon.abort(), ABANDON_AFTER_MS);
+  };
   env.stop?.addEventListener('abort', onStop, { once: true });
   env.cancel?.addEventListener('abort', onCancel, { once: true });
   const progress = createProgress(env.stderr, config.quiet);
   const pool = createPool(config.workers, config.workerHeapMb);
   const outputs = new OutputGuard(inputs.length > 1 ? Number.POSITIVE_INFINITY : 65_536);
   let fatal: string | undefined;
+  let stuck: string | undefined;
   try {
     const planned = countListed(
-      planSources(inputs, config, client, counts),
+      planSources(inputs, config, client, counts, env.stop),
       () => progress.listed(),
       () => progress.listingDone(),
     );
-    await forEachBounded(
+    const abandoned = await forEachBounded(
       planned,
       // Enough queued that no worker waits for the main thread, few enough to stop promptly.
       config.workers + Math.max(1, Math.ceil(config.workers / 4)),
@@ -103,28 +129,82 @@ export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
           control.buffer as SharedArrayBuffer,
           outputs,
         );
+        if (abandon.signal.aborted) return; // reported as abandoned already
         reporter.add(result);
         progress.update(reporter.summary);
       },
       env.stop,
+      abandon.signal,
     );
+    for (const item of abandoned) reporter.add(abandonedResult(item, config));
   } catch (error) {
     // The listing or the walk failed part-way (S3 unreachable, a directory that cannot be read):
     // what was converted stays reported, and the run ends as failed.
     fatal = `stopped early: ${error instanceof Error ? error.message : String(error)}`;
   } finally {
     progress.stop();
+    clearTimeout(abandonTimer);
     env.stop?.removeEventListener('abort', onStop);
     env.cancel?.removeEventListener('abort', onCancel);
-    await pool.destroy();
+    if ((await unlessCancelledFor(pool.destroy(), env.cancel, TEARDOWN_AFTER_CANCEL_MS)) === LEFT) {
+      stuck = `the worker threads did not stop within ${TEARDOWN_AFTER_CANCEL_MS / 1000} s of the cancel (one blocked in a system call, such as opening a FIFO nobody writes to, cannot be stopped)`;
+    }
   }
   reportSkips(counts, env.stderr, config.quiet);
   const summary = await reporter.finish(fatal);
   return {
     ...summary,
     fatal,
+    stuck,
     interrupted: Atomics.load(control, 0) !== RUNNING || env.stop?.aborted === true,
   };
+}
+
+const LEFT = Symbol('left');
+
+/**
+ * `work`'s outcome; or LEFT once `cancel` has been aborted for `ms` (counting from when it aborts,
+ * or from now if it already has), with `work` left running.
+ */
+function unlessCancelledFor<V>(
+  work: Promise<V>,
+  cancel: AbortSignal | undefined,
+  ms: number,
+): Promise<V | typeof LEFT> {
+  if (!cancel) return work;
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onCancel = () => {
+      timer = setTimeout(() => resolve(LEFT), ms);
+    };
+    if (cancel.aborted) onCancel();
+    else cancel.addEventListener('abort', onCancel, { once: true });
+    const settle = () => {
+      clearTimeout(timer);
+      cancel.removeEventListener('abort', onCancel);
+    };
+    work.then(
+      (value) => {
+        settle();
+        resolve(value);
+      },
+      (error) => {
+        settle();
+        reject(error);
+      },
+    );
+  });
+}
+
+/** An object still aborting when the run stopped waiting for it (ABANDON_AFTER_MS after the cancel). */
+function abandonedResult(item: Planned, config: Config): TaskResult {
+  const target = describeLayout(layoutOf(item, config));
+  return failed(
+    describeSource(item.source),
+    target,
+    'INTERRUPTED',
+    `still being cancelled ${ABANDON_AFTER_MS / 1000} s after the cancel, so left behind: its temporary file or unfinished multipart upload may remain`,
+  );
 }
 
 /**
@@ -249,7 +329,7 @@ async function dryRun(
   let bytes = 0;
   let unsized = 0;
   await forEachBounded(
-    planSources(inputs, config, client, counts),
+    planSources(inputs, config, client, counts, env.stop),
     16,
     async (item) => {
       const dest = destinationFor(layoutOf(item, config));

@@ -37,14 +37,25 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`, 's');
 }
 
-/** FNV-1a over the key's UTF-8 bytes: stable across machines, runs and Node versions. */
+/**
+ * The shard of a key: FNV-1a (32-bit) over its UTF-8 bytes, then murmur3's fmix32 finaliser, then
+ * `% count`. Stable across machines, runs and Node versions. FNV-1a alone cannot be used with
+ * `% count`: its low bits depend only on the low bits of each byte, so with a power-of-two count,
+ * keys that differ only in higher bits (`obj-a0`, `obj-a4`, `obj-e8`, …) all land in one shard.
+ * The finaliser lets every input bit reach the low bits.
+ */
 export function shardOf(key: string, count: number): number {
   let hash = 0x811c9dc5;
   for (const byte of Buffer.from(key, 'utf8')) {
     hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+    hash = Math.imul(hash, 0x01000193);
   }
-  return hash % count;
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return (hash >>> 0) % count;
 }
 
 /** Firehose writes failed records under `processing-failed/`, `format-conversion-failed/`, …: never flow logs to convert. */
