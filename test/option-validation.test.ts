@@ -82,6 +82,8 @@ const cliCases: [args: string[], message: string][] = [
   [[...IN, '--endpoint-url', 'ftp://x'], '--endpoint-url must be an http(s) URL, got "ftp://x"'],
   [[...IN, '--part-size', '1m'], '--part-size must be between 5242880 and 5368709120 bytes, got "1m"'],
   [[...IN, '--upload-queue', '0'], '--upload-queue must be a whole number from 1 to 64, got 0'],
+  [[...IN, '--s3-timeout', '0'], '--s3-timeout must be a number of seconds from 0.1 to 3600, got 0'],
+  [[...IN, '--s3-timeout', 'slow'], '--s3-timeout must be a number of seconds from 0.1 to 3600, got slow'],
   [[...IN, '--grace', '-1'], '--grace must be a number of seconds from 0 to 2147483, got -1'],
   [[...IN, '--grace', 'soon'], '--grace must be a number of seconds from 0 to 2147483, got soon'],
   [[...IN, '--grace', '1e9'], '--grace must be a number of seconds from 0 to 2147483, got 1e9'],
@@ -158,7 +160,7 @@ const libraryCases: [input: ConvertOptionsInput | Record<string, unknown>, messa
   [{ s3: { region: '' } }, 's3.region must be a region name such as us-east-1, got ""'],
   [
     { s3: { region: 'eu-west-1', partsize: 1 } },
-    's3.partsize is not a convert option; the options are s3.maxAttempts, s3.endpoint, s3.forcePathStyle, s3.partSize, s3.queueSize, s3.region',
+    's3.partsize is not a convert option; the options are s3.maxAttempts, s3.endpoint, s3.forcePathStyle, s3.partSize, s3.queueSize, s3.timeoutSeconds, s3.region',
   ],
   [
     { s3: { region: 'eu-west-1', partSize: 1 } },

@@ -136,10 +136,7 @@ export async function* planSources(
       const ownSubtree =
         toPrefix !== undefined && toPrefix.length > prefix.length && toPrefix.startsWith(prefix);
       const ownNames = toPrefix !== undefined && !ownSubtree && prefix.startsWith(toPrefix);
-      for await (const object of listing(
-        listObjects(await s3(), input.location, startAfter, signal),
-        input.location,
-      )) {
+      for await (const object of listObjects(await s3(), input.location, startAfter, signal)) {
         const relative = object.key.slice(prefix.length);
         if (ownSubtree && object.key.startsWith(toPrefix)) continue;
         if (ownNames && isLayoutName(object.key)) continue;
@@ -176,15 +173,3 @@ const isInside = (path: string, dir: string): boolean => {
   const rel = relative(resolve(dir), resolve(path));
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 };
-
-/** A failed listing names what was being listed (the SDK's "The specified bucket does not exist" does not). */
-async function* listing<T>(objects: AsyncIterable<T>, location: S3Location): AsyncGenerator<T> {
-  try {
-    yield* objects;
-  } catch (error) {
-    const e = error as Error;
-    throw new Error(`cannot list s3://${location.bucket}/${location.prefix}: ${e.name}: ${e.message}`, {
-      cause: error,
-    });
-  }
-}
