@@ -5,7 +5,7 @@
  * loading its module aborts the whole process (exit 134, `facade->InstantiateModule`); a
  * one-object run is where that happened, because the run ends while threads are still starting.
  *
- *   node test/stress/worker-start.mjs [--runs 200] [--parallel 3] [--deadline 150] [--burners N] [--workers N]
+ *   node test/stress/worker-start.mjs [--runs 200] [--parallel 4] [--deadline 150] [--burners N] [--workers N]
  *
  * Runs `--parallel` CLI processes at once until `--runs` have finished or `--deadline` seconds have
  * passed. Passes only when every run exited 0 and at least `--runs` completed. Needs dist/ (npm
@@ -36,7 +36,7 @@ function option(name, fallback) {
 }
 
 const runs = option('runs', 200);
-const parallel = option('parallel', 3);
+const parallel = option('parallel', 4);
 const deadlineMs = option('deadline', 150) * 1000;
 // The CLI's own threads get one core; every other core spins.
 const burners = option('burners', Math.max(1, availableParallelism() - 1));
@@ -96,7 +96,7 @@ try {
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 const tally = [...outcomes].map(([outcome, n]) => `${outcome} ×${n}`).join(', ');
 console.log(
-  `worker-start: ${done} one-object runs in ${seconds} s (${parallel} at once, ${workers || 'default'} workers, ${burners} cores spinning, node ${process.version}): ${tally}`,
+  `worker-start: ${done} one-object runs in ${seconds} s (${parallel} at once, ${workers || 'default'} workers, ${burners} busy-loop burner(s), node ${process.version}): ${tally}`,
 );
 for (const { outcome, stderr } of failures.slice(0, 3)) {
   console.log(`--- ${outcome}, stderr:\n${stderr.trim().split('\n').slice(-15).join('\n')}`);
