@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dataPayload, firehoseObject } from './helpers.js';
+import { dataPayload, expectExit, firehoseObject, runFlowhose } from './helpers.js';
 
 const exec = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -19,12 +19,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function flowhose(args: string[]) {
-  return exec(process.execPath, ['bin/flowhose.cjs', ...args], { cwd: root }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
-}
+const flowhose = runFlowhose;
 
 it('x and x.gz would write one output: the second fails as DEST_COLLISION, the first is kept whole', async () => {
   const input = join(dir, 'collide');
@@ -42,7 +37,7 @@ it('x and x.gz would write one output: the second fails as DEST_COLLISION, the f
     '--manifest',
     manifest,
   ]);
-  expect(run.code).toBe(2);
+  expectExit(run, 2);
   expect(run.stderr).toMatch(/obj\.gz: DEST_COLLISION: another source already writes .*obj\.csv\.gz/);
   expect((await readdir(join(dir, 'collide-out'))).sort()).toEqual(['.obj.flowhose.json', 'obj.csv.gz']);
   const lines = (await readFile(manifest, 'utf8'))
@@ -67,7 +62,7 @@ it('a manifest that cannot be written is a usage error before any work', async (
     '--manifest',
     join(dir, 'no-such-dir', 'm.jsonl'),
   ]);
-  expect(run.code).toBe(1);
+  expectExit(run, 1);
   expect(run.stderr).toMatch(/cannot write --manifest .*no-such-dir/);
   await expect(readdir(join(dir, 'm-out'))).rejects.toThrow();
 });
@@ -86,8 +81,8 @@ it('--dry-run writes nothing, not even the manifest', async () => {
     '--manifest',
     manifest,
   ]);
-  expect(run.code).toBe(0);
-  expect(run.stdout).toMatch(/^convert .*obj -> .*obj\.csv\.gz/m);
+  expectExit(run, 0);
+  expect(run.stdout.toString()).toMatch(/^convert .*obj -> .*obj\.csv\.gz/m);
   await expect(readFile(manifest)).rejects.toThrow();
   await expect(readdir(join(dir, 'dry-out'))).rejects.toThrow();
 });
@@ -102,7 +97,7 @@ it('failed objects count no rows in the summary: it reports what was written', a
     Buffer.from(`${dataPayload([{ message: R1 }, { message: R1 }])}{"logEvents":[`),
   );
   const run = await flowhose(['convert', input, '--to', join(dir, 'counts-out')]);
-  expect(run.code).toBe(2);
+  expectExit(run, 2);
   expect(run.stderr).toMatch(/objects 1 ok, 1 failed · rows 1 ·/);
 });
 
@@ -130,7 +125,7 @@ it('--gzip-strategy filtered (the default) writes smaller gzip of the same CSV; 
     '--gzip-strategy',
     'huffman',
   ]);
-  expect(bad.code).toBe(1);
+  expectExit(bad, 1);
   expect(bad.stderr).toMatch(/--gzip-strategy must be filtered or default, got "huffman"/);
 });
 

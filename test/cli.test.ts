@@ -2,7 +2,6 @@
  * End-to-end tests of the built command line (`npm test` builds dist/ first): real processes, real
  * files under a temporary directory, inputs made with the builders in helpers.ts.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -15,41 +14,16 @@ import {
   CONTROL_PAYLOAD,
   dataPayload,
   type EventSpec,
+  expectExit,
   firehoseObject,
   HEADER_V2,
   listFiles,
+  runFlowhose,
 } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'flowhose.cjs');
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/** Runs `node bin/flowhose.cjs …args` to its exit; `stdin` is piped in (and closed) when given. */
-function flowhose(args: string[], options: { stdin?: Buffer; cwd?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.stdin.on('error', () => {}); // the CLI may exit (usage error) before reading stdin
-    child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }),
-    );
-    child.stdin.end(options.stdin ?? Buffer.alloc(0));
-  });
-}
+/** The built command line, run to its exit (helpers.ts). */
+const flowhose = runFlowhose;
 
 let tmp: string;
 let counter = 0;
@@ -148,7 +122,7 @@ describe('flowhose convert: directories and files', () => {
     const run = await flowhose(['convert', input, '--to', to, '--workers', '2']);
 
     expect(run.stderr).not.toMatch(/failed: /);
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(await listFiles(to)).toEqual(['a/b/obj.csv.gz', 'top.csv.gz', 'x.csv.gz']);
     expect(await gunzipText(join(to, 'a', 'b', 'obj.csv.gz'))).toBe(csvOf(evA));
     expect(await gunzipText(join(to, 'x.csv.gz'))).toBe(csvOf([...evX1, ...evX2]));
@@ -187,7 +161,7 @@ describe('flowhose convert: directories and files', () => {
     const run = await flowhose(['convert', input, '--to', to, '--chunk-size', '1k']);
 
     expect(run.stderr).not.toMatch(/failed: /);
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(await listFiles(to)).toEqual(['one-layer.csv.gz', 'straddle.csv.gz', 'two-layers.csv.gz']);
     expect(await gunzipText(join(to, 'one-layer.csv.gz'))).toBe(csvOf(ev1));
     expect(await gunzipText(join(to, 'two-layers.csv.gz'))).toBe(csvOf(ev2));
@@ -204,7 +178,7 @@ describe('flowhose convert: directories and files', () => {
 
     const run = await flowhose(['convert', f1, f2, '--to', to]);
 
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(await listFiles(to)).toEqual(['dump-1.csv.gz', 'dump-2.csv.gz']);
     expect(await gunzipText(join(to, 'dump-1.csv.gz'))).toBe(csvOf(ev1));
     expect(await gunzipText(join(to, 'dump-2.csv.gz'))).toBe(csvOf(ev2));
@@ -218,7 +192,7 @@ describe('flowhose convert: directories and files', () => {
 
     const run = await flowhose(['convert', 'in', '--to', 'out'], { cwd: dir });
 
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(await listFiles(join(dir, 'out'))).toEqual(['sub/obj.csv.gz']);
     expect(await gunzipText(join(dir, 'out', 'sub', 'obj.csv.gz'))).toBe(csvOf(ev));
   });
@@ -236,7 +210,7 @@ describe('flowhose convert: directories and files', () => {
 
     const run = await flowhose(['convert', input, '--to', to]);
 
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(await listFiles(to)).toEqual(
       [`sub dir/my dump (1) #2 $HOME 'q' é.csv.gz`, 'semi;colon & star*.csv.gz'].sort(),
     );
@@ -254,13 +228,13 @@ describe('flowhose convert: directories and files', () => {
     await put(join(input, 'deep', 'two'), firehoseObject([dataPayload(ev2)]));
 
     const first = await flowhose(['convert', input, '--to', to]);
-    expect(first.code).toBe(0);
+    expectExit(first, 0);
     const expected = ['deep/two.csv.gz', 'one.csv.gz'];
     expect(await listFiles(to)).toEqual(expected);
     const firstBytes = await Promise.all(expected.map((f) => readFile(join(to, f))));
 
     const second = await flowhose(['convert', input, '--to', to]);
-    expect(second.code).toBe(0);
+    expectExit(second, 0);
     // Two objects seen (converted again, or skipped as up to date), none from the output directory.
     expect(objectsSeen(second.stderr)).toEqual({ done: 2, failed: 0 });
     expect(await listFiles(to)).toEqual(expected);
@@ -278,7 +252,7 @@ describe('flowhose convert: directories and files', () => {
 
     for (let i = 0; i < 2; i++) {
       const run = await flowhose(['convert', 'in', '--to', 'in/out'], { cwd: dir });
-      expect(run.code).toBe(0);
+      expectExit(run, 0);
       expect(objectsSeen(run.stderr)).toEqual({ done: 1, failed: 0 });
     }
     expect(await listFiles(join(dir, 'in'))).toEqual(['obj', 'out/obj.csv.gz']);
@@ -295,11 +269,11 @@ describe('flowhose convert: standard input and output', () => {
     const to = join(dir, 'out');
 
     const pooled = await flowhose(['convert', join(dir, 'in'), '--to', to, '--workers', '2']);
-    expect(pooled.code).toBe(0);
+    expectExit(pooled, 0);
     const fileBytes = await readFile(join(to, 'obj.csv.gz'));
 
     const piped = await flowhose(['convert', '-', '--to', '-'], { stdin: await readFile(file) });
-    expect(piped.code).toBe(0);
+    expectExit(piped, 0);
     expect(piped.stdout.length).toBeGreaterThan(0);
     expect(gunzipSync(piped.stdout).toString('utf8')).toBe(csvOf(ev));
     expect(piped.stdout.equals(fileBytes)).toBe(true);
@@ -313,7 +287,7 @@ describe('flowhose convert: standard input and output', () => {
 
     const run = await flowhose(['convert', file, '--to', '-']);
 
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(gunzipSync(run.stdout).toString('utf8')).toBe(csvOf(ev));
     expect(run.stderr).toMatch(/objects 1 ok, 0 failed/);
     expect(await listFiles(dir)).toEqual(['obj.gz']);
@@ -323,11 +297,11 @@ describe('flowhose convert: standard input and output', () => {
     const dir = await freshDir('stdout-spellings');
     const file = await put(join(dir, 'in', 'obj'), object);
     const pooled = await flowhose(['convert', join(dir, 'in'), '--to', join(dir, 'out')]);
-    expect(pooled.code).toBe(0);
+    expectExit(pooled, 0);
     const fileBytes = await readFile(join(dir, 'out', 'obj.csv.gz'));
     for (const spelling of [['--to=-'], ['-o', '-']]) {
       const run = await flowhose(['convert', file, ...spelling]);
-      expect(run.code).toBe(0);
+      expectExit(run, 0);
       expect(gunzipSync(run.stdout).toString('utf8')).toBe(csvOf(ev));
       expect(run.stdout.equals(fileBytes)).toBe(true);
     }
@@ -335,14 +309,14 @@ describe('flowhose convert: standard input and output', () => {
 
   it('writes plain CSV to stdout with --no-gzip', async () => {
     const run = await flowhose(['convert', '-', '--to', '-', '--no-gzip'], { stdin: object });
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(run.stdout.toString('utf8')).toBe(csvOf(ev));
   });
 
   it('fails a corrupt stdin with exit code 2', async () => {
     const good = firehoseObject([dataPayload(ev)]);
     const run = await flowhose(['convert', '-', '--to', '-'], { stdin: good.subarray(0, good.length - 12) });
-    expect(run.code).toBe(2);
+    expectExit(run, 2);
     expect(run.stderr).toMatch(/failed: -: TRUNCATED/);
   });
 
@@ -353,7 +327,7 @@ describe('flowhose convert: standard input and output', () => {
     const run = await flowhose(['convert', '-', '--to', '-', '--rejects', rejectsFile], {
       stdin: firehoseObject([dataPayload([...ev.slice(0, 2), { message: bad }])]),
     });
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(gunzipSync(run.stdout).toString('utf8')).toBe(csvOf(ev.slice(0, 2)));
     const lines = (await readFile(rejectsFile, 'utf8')).trimEnd().split('\n');
     expect(lines).toHaveLength(1);
@@ -375,7 +349,7 @@ describe('flowhose convert: output options', () => {
   ])('%s writes plain .csv', async (_name, flags) => {
     const to = join(await freshDir('plain'), 'out');
     const run = await flowhose(['convert', input, '--to', to, ...flags]);
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(await listFiles(to)).toEqual(['obj.csv']);
     expect(await readFile(join(to, 'obj.csv'), 'utf8')).toBe(csvOf(ev));
   });
@@ -385,7 +359,7 @@ describe('flowhose convert: output options', () => {
     const ev2 = events(7, 2);
     await put(join(dir, 'in', 'a', 'b', 'obj'), firehoseObject([dataPayload(ev2)]));
     const run = await flowhose(['convert', join(dir, 'in'), '--to', join(dir, 'out'), '--no-gzip']);
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(await listFiles(join(dir, 'out'))).toEqual(['a/b/obj.csv']);
     expect(await readFile(join(dir, 'out', 'a', 'b', 'obj.csv'), 'utf8')).toBe(csvOf(ev2));
   });
@@ -403,7 +377,7 @@ describe('flowhose convert: output options', () => {
     ]) {
       const to = join(dir, flags.join('_'));
       const run = await flowhose(['convert', sample, '--to', to, '--quiet', ...flags]);
-      expect(run.code, run.stderr).toBe(0);
+      expectExit(run, 0);
       outputs.push(await readFile(join(to, 'firehose-sample.csv.gz')));
     }
     expect(gunzipSync(outputs[0]!).toString('utf8').split('\n').length).toBeGreaterThan(9000);
@@ -414,8 +388,8 @@ describe('flowhose convert: output options', () => {
     const dir = await freshDir('levels');
     const fast = await flowhose(['convert', input, '--to', join(dir, 'l1'), '--gzip-level', '1']);
     const best = await flowhose(['convert', input, '--to', join(dir, 'l9'), '--gzip-level', '9']);
-    expect(fast.code).toBe(0);
-    expect(best.code).toBe(0);
+    expectExit(fast, 0);
+    expectExit(best, 0);
     const one = await readFile(join(dir, 'l1', 'obj.csv.gz'));
     const nine = await readFile(join(dir, 'l9', 'obj.csv.gz'));
     expect(gunzipSync(one).toString('utf8')).toBe(csvOf(ev));
@@ -445,7 +419,7 @@ describe('flowhose convert: output options', () => {
       format,
     ]);
 
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(await gunzipText(join(dir, 'out', 'obj.csv.gz'))).toBe(
       'timestamp,version,vpc-id,srcaddr,dstaddr,srcport,action\n' +
         '2023-11-14T22:13:20.000Z,3,vpc-0abc123,10.0.0.1,10.0.0.2,443,ACCEPT\n' +
@@ -468,7 +442,7 @@ describe('flowhose convert: output options', () => {
       '--log-format',
       'version,interface_id flow-direction',
     ]);
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(await gunzipText(join(to, 'obj.csv.gz'))).toBe(
       'timestamp,version,interface-id,flow-direction\n2023-11-14T22:13:20.000Z,5,eni-1,egress\n',
     );
@@ -528,7 +502,7 @@ describe('flowhose convert: failures', () => {
 
     const run = await flowhose(['convert', input, '--to', to, '--workers', '2', '--manifest', manifest]);
 
-    expect(run.code).toBe(2);
+    expectExit(run, 2);
     expect(run.stderr).toContain(`failed: ${badPath}: ${code}`);
     expect(run.stderr).toMatch(/objects 2 ok, 1 failed/);
     // Only the good objects' outputs: no bad.csv.gz, no rejects file, no hidden temporary file.
@@ -556,7 +530,7 @@ describe('flowhose convert: failures', () => {
 
     const run = await flowhose(['convert', input, '--to', to, '--workers', '2']);
 
-    expect(run.code).toBe(2);
+    expectExit(run, 2);
     expect(run.stderr).toContain(`failed: ${join(input, 'b1')}: NOT_FLOW_LOG`);
     expect(run.stderr).toContain(`failed: ${join(input, 'b2')}: TRUNCATED`);
     expect(run.stderr).toContain(`failed: ${join(input, 'b3')}: BAD_GZIP`);
@@ -573,12 +547,12 @@ describe('flowhose convert: failures', () => {
     const input = join(dir, 'obj');
     const to = join(dir, 'out');
     await put(input, firehoseObject([dataPayload(good1)]));
-    expect((await flowhose(['convert', input, '--to', to])).code).toBe(0);
+    expectExit(await flowhose(['convert', input, '--to', to]), 0);
     const before = await readFile(join(to, 'obj.csv.gz'));
 
     await put(input, object.subarray(0, object.length - 10));
     const run = await flowhose(['convert', input, '--to', to]);
-    expect(run.code).toBe(2);
+    expectExit(run, 2);
     expect(await listFiles(to)).toEqual(['obj.csv.gz']);
     expect((await readFile(join(to, 'obj.csv.gz'))).equals(before)).toBe(true);
   });
@@ -606,7 +580,7 @@ describe('flowhose convert: failures', () => {
 
     const run = await flowhose(['convert', input, '--to', to, '--manifest', manifest]);
 
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     expect(run.stderr).toMatch(/rejected 3\b/);
     expect(run.stderr).toContain('_obj.rejects.jsonl');
     // No rejects file for the clean object.
@@ -653,7 +627,7 @@ describe('flowhose convert: failures', () => {
       manifest,
     ]);
 
-    expect(run.code).toBe(2);
+    expectExit(run, 2);
     expect(run.stderr).toContain(`failed: ${objPath}: FORMAT_MISMATCH`);
     expect(await listFiles(to)).toEqual([]);
     const [line] = await readManifest(manifest);
@@ -679,7 +653,7 @@ describe('flowhose convert: failures', () => {
       '--log-format',
       'version account-id interface-id srcport dstaddr srcaddr dstport protocol packets bytes start end action log-status',
     ]);
-    expect(run.code).toBe(2);
+    expectExit(run, 2);
     expect(run.stderr).toContain(`failed: ${objPath}: FORMAT_MISMATCH`);
     expect(await listFiles(to)).toEqual([]);
   });
@@ -701,7 +675,7 @@ describe('flowhose convert --manifest', () => {
     const badPath = await put(join(input, 'sub', 'bad'), bad);
 
     const first = await flowhose(['convert', input, '--to', to, '--manifest', manifest]);
-    expect(first.code).toBe(2);
+    expectExit(first, 2);
     const afterFirst = await readManifest(manifest);
     expect(afterFirst).toHaveLength(2);
 
@@ -737,7 +711,7 @@ describe('flowhose convert --manifest', () => {
     // A second run, the bad object repaired: the manifest grows by two lines, the first two stay.
     await put(badPath, good2);
     const second = await flowhose(['convert', input, '--to', to, '--manifest', manifest]);
-    expect(second.code).toBe(0);
+    expectExit(second, 0);
     const afterSecond = await readManifest(manifest);
     expect(afterSecond).toHaveLength(4);
     expect(afterSecond.slice(0, 2)).toEqual(afterFirst);
@@ -752,7 +726,7 @@ describe('flowhose convert --manifest', () => {
     const manifest = join(dir, 'm.jsonl');
     const input = firehoseObject([dataPayload(events(1, 2))]);
     const run = await flowhose(['convert', '-', '--to', '-', '--manifest', manifest], { stdin: input });
-    expect(run.code).toBe(0);
+    expectExit(run, 0);
     const [line, ...rest] = await readManifest(manifest);
     expect(rest).toEqual([]);
     expect(line).toEqual({
@@ -826,7 +800,7 @@ describe('flowhose convert: usage errors exit 1 and do nothing', () => {
     const run = await flowhose([...argsFor(to), '--manifest', manifest], {
       stdin: firehoseObject([dataPayload(events(1, 1))]),
     });
-    expect(run.code).toBe(1);
+    expectExit(run, 1);
     if (typeof check === 'function') check(run.stderr);
     else expect(run.stderr).toMatch(check);
     expect(run.stdout.length).toBe(0);
@@ -839,7 +813,7 @@ describe('flowhose convert: usage errors exit 1 and do nothing', () => {
   it('leaves an existing, empty --to directory empty', async () => {
     const to = await freshDir('usage-existing');
     const run = await flowhose(['convert', input, `${input}-missing`, '--to', to]);
-    expect(run.code).toBe(1);
+    expectExit(run, 1);
     expect(run.stderr).toContain(`${input}-missing`);
     expect(await readdir(to)).toEqual([]);
   });
@@ -848,7 +822,7 @@ describe('flowhose convert: usage errors exit 1 and do nothing', () => {
     const dir = await freshDir('usage-to-file');
     const to = await put(join(dir, 'not-a-dir'), 'x');
     const run = await flowhose(['convert', input, '--to', to]);
-    expect(run.code).toBe(1);
+    expectExit(run, 1);
     expect(run.stderr).toContain(to);
     expect(await readFile(to, 'utf8')).toBe('x');
     expect(await listFiles(dir)).toEqual(['not-a-dir']);

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { DEFAULT_PAYLOAD_PARSER, FlowLogConverter, type PayloadParser } from '../src/core/converter.js';
@@ -144,4 +146,54 @@ export function expectSameAsScanner(input: Buffer, format = DEFAULT_FORMAT, cuts
   expect(wasm.error?.code).toBe(scanner.error?.code);
   expect(wasm.error?.message).toBe(scanner.error?.message);
   expect(wasm.error?.offset).toBe(scanner.error?.offset);
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'flowhose.cjs');
+
+/** How a spawned `flowhose` ended, and what it wrote. */
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * Runs `node bin/flowhose.cjs …args` (the built CLI: npm test builds dist/ first) to its exit;
+ * `stdin` is piped in (and closed) when given.
+ */
+export function runFlowhose(
+  args: string[],
+  options: { stdin?: Buffer; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => {}); // the CLI may exit (usage error) before reading stdin
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+    child.stdin.end(options.stdin ?? Buffer.alloc(0));
+  });
+}
+
+/**
+ * Asserts a child's exit code; on failure the message carries how it ended and its stderr, which
+ * is where the reason is (a bare "expected null to be 0" says nothing about an abort).
+ */
+export function expectExit(
+  run: { code: number | string | null; signal?: string | null; stderr: string | Buffer },
+  code: number,
+): void {
+  const ended = run.signal ? `killed by ${run.signal}` : `exit code ${run.code}`;
+  expect(run.code, `${ended}; stderr:\n${run.stderr.toString().trimEnd() || '(empty)'}\n`).toBe(code);
 }

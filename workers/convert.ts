@@ -4,7 +4,6 @@
  * Cancellation is cooperative: the worker watches the shared control word and aborts its own
  * pipeline, so uploads are aborted properly instead of the thread being killed mid-upload.
  */
-import { threadId, workerData } from 'node:worker_threads';
 import { convertObject } from '../src/object/convert-object.js';
 import { describeLayout } from '../src/object/layout.js';
 import {
@@ -15,9 +14,6 @@ import {
   STOPPING,
   type TaskResult,
 } from '../src/object/task.js';
-import { markWorkerLoaded } from '../src/run/worker-loaded.js';
-
-markWorkerLoaded(workerData, threadId);
 
 export default async function convert(task: ConvertTask): Promise<TaskResult> {
   const control = task.control ? new Int32Array(task.control) : undefined;

@@ -1,49 +1,97 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import type { ConvertTask, TaskResult } from '../object/task.js';
-import { createLoadedFlags, LOADED_SLOTS } from './worker-loaded.js';
+import { trackLoadedThreads } from './worker-loaded.js';
 
 export interface ConvertPool {
   run(task: ConvertTask): Promise<TaskResult>;
   destroy(): Promise<void>;
-  /** Workers that had loaded their modules when destroy() terminated them, of how many. */
+  /** Threads destroy() terminated, and how many of them had loaded their module (always all). */
   readonly terminated: { loaded: number; of: number };
 }
 
 /**
- * A fixed-size pool of worker threads, one object at a time per worker (the work is CPU-bound).
- * Each worker's heap is capped, so a runaway object kills its worker, which Piscina replaces,
- * rather than the whole process.
+ * A pool of up to `workers` worker threads, one object at a time per thread (the work is
+ * CPU-bound). Each thread's heap is capped, so a runaway object kills its thread, which the next
+ * task replaces, rather than the whole process.
  */
 export function createPool(workers: number, maxHeapMb = 1024): ConvertPool {
-  // Each worker sets its flag here once its modules have loaded (workers/convert.ts).
-  const loaded = createLoadedFlags();
   const pool = new Piscina<ConvertTask, TaskResult>({
     filename: new URL('../../workers/convert.js', import.meta.url).href,
-    minThreads: workers,
+    // Threads start as tasks arrive, up to `workers`, none in advance: a one-object run starts one
+    // thread, and no thread is still loading when a short run ends. It is also what makes Piscina
+    // wait for each thread's READY (see worker-loaded.ts).
+    minThreads: 0,
     maxThreads: workers,
     concurrentTasksPerWorker: 1,
     idleTimeout: 60_000,
     resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
     // The SDK's Node-version notice is printed once by the main thread, not once more per worker.
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    workerData: { loaded: loaded.buffer },
   });
-  const isLoaded = (worker: { threadId: number }) =>
-    Atomics.load(loaded, worker.threadId % LOADED_SLOTS) === 1;
+  const loaded = trackLoadedThreads(pool);
   const terminated = { loaded: 0, of: 0 };
+  // Piscina is never handed more tasks than it may have threads. With minThreads 0 it starts a
+  // thread only when a task is submitted, so a task queued behind a thread that then dies (heap
+  // cap) would wait forever, holding nothing that keeps the process alive: the run would end,
+  // exit 0, with that object never converted. Held here instead, the next task is submitted when
+  // one settles, and that submission starts the replacement thread.
+  const slots = new Slots(workers);
+  let destroyed = false;
   return {
     terminated,
-    run: (task) => pool.run(task),
+    run: async (task) => {
+      // With a slot free, the task reaches Piscina within this call (no await before it).
+      if (!slots.tryTake()) await slots.handedOver();
+      try {
+        // Piscina would start a fresh thread for a task submitted after destroy(), and leave it.
+        if (destroyed) throw new Error('the worker pool has been destroyed');
+        return await pool.run(task);
+      } finally {
+        slots.give();
+      }
+    },
     destroy: async () => {
-      // Terminating a worker that is still loading its modules can abort the whole process
-      // (SIGABRT inside require, seen under load when a one-object run ended before the second
-      // worker had loaded). So wait, briefly, until every live worker has loaded.
-      const deadline = Date.now() + 5_000;
-      while (Date.now() < deadline && !pool.threads.every(isLoaded)) await sleep(5);
-      terminated.loaded = pool.threads.filter(isLoaded).length;
-      terminated.of = pool.threads.length;
+      destroyed = true;
+      // A thread still loading its module must not be terminated (that can abort the process):
+      // wait for it, with no deadline, since a thread that fails to load leaves the pool anyway.
+      let count = loaded.count();
+      while (count.loaded < count.of) {
+        await loaded.changed();
+        count = loaded.count();
+      }
+      // pool.destroy() terminates every thread in this same synchronous step as the last check,
+      // so no thread can have started in between.
+      Object.assign(terminated, count);
       await pool.destroy();
     },
   };
+}
+
+/** At most `size` holders at a time; the rest wait in arrival order. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  /** Takes a free slot at once, if there is one. */
+  tryTake(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
+  }
+
+  /** Resolves when a holder gives its slot to this waiter. */
+  handedOver(): Promise<void> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Hands the slot straight to the next waiter, if any. */
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
 }
