@@ -25,7 +25,7 @@ it('a worker that dies (heap cap) fails its object only: no temp file left, the 
   const out = join(dir, 'out');
   await mkdir(input);
   // One 25 MB payload: JSON.parse of it cannot fit a 40 MB heap (small caps can abort the whole process: V8 cannot stop a worker inside one huge native allocation), so the worker thread is killed.
-  await writeFile(join(input, 'a-big'), gzipSync(payload(150_000)));
+  await writeFile(join(input, 'a-big'), gzipSync(payload(300_000)));
   for (const name of ['b-small', 'c-small', 'd-small'])
     await writeFile(join(input, name), gzipSync(payload(3)));
   const manifest = join(dir, 'manifest.jsonl');
