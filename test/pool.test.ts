@@ -32,7 +32,7 @@ function stoppedTask(): Parameters<ReturnType<typeof createPool>['run']>[0] {
   Atomics.store(new Int32Array(control), 0, STOPPING);
   return {
     source: { kind: 'file', path: join(dir, 'unused') },
-    dest: { kind: 'file', path: join(dir, 'unused.csv.gz'), rejectsPath: join(dir, 'unused.rejects') },
+    layout: { to: dir, relative: 'unused', format: 'csv', codec: 'gzip' },
     options: {} as Parameters<ReturnType<typeof createPool>['run']>[0]['options'],
     control,
   };
