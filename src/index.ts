@@ -22,13 +22,7 @@ export { CsvEncoder, createCsvEncoder } from './core/csv-encoder.js';
 export { FlowhoseError, type Reject, type RejectCode, UsageError } from './core/errors.js';
 export { DEFAULT_FIELDS, type FieldInfo, KNOWN_FIELDS } from './core/fields.js';
 export { DEFAULT_FORMAT, type FlowFormat, headerFormat, parseLogFormat } from './core/log-format.js';
-export {
-  NO_VALUE,
-  type RecordProblem,
-  RecordView,
-  TOKEN_NEEDS_QUOTES,
-  TOKEN_NOT_DIGIT,
-} from './core/record-view.js';
+export { type RecordProblem, RecordView } from './core/record-view.js';
 export type { CreateRowEncoder, RowEncoder } from './core/row-encoder.js';
 export { generateObject, generatePayloads } from './gen/corpus.js';
 export { convertObject } from './object/convert-object.js';

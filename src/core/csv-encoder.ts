@@ -1,5 +1,5 @@
 import type { FlowFormat } from './log-format.js';
-import { FIELD_SEPARATOR, NO_VALUE, type RecordView, TOKEN_NEEDS_QUOTES } from './record-view.js';
+import { FIELD_SEPARATOR, NEEDS_QUOTES, type RecordView } from './record-view.js';
 import type { CreateRowEncoder, RowEncoder } from './row-encoder.js';
 
 const QUOTE = 0x22;
@@ -54,7 +54,7 @@ export class CsvEncoder implements RowEncoder {
     const ms = record.timeMs;
     const isoBytes = Number.isNaN(ms) ? 0 : this.isoBytes(ms);
     let p: number;
-    if ((record.kindsUnion & TOKEN_NEEDS_QUOTES) !== 0) {
+    if ((record.classes & NEEDS_QUOTES) !== 0) {
       p = this.quoteFields(record, imageStart, rowStart + isoBytes);
     } else {
       const imageEnd = imageStart + record.imageEnd - record.imageStart;
@@ -77,11 +77,9 @@ export class CsvEncoder implements RowEncoder {
     let p = to;
     for (let field = 0; field < record.fieldCount; field++) {
       out[p++] = FIELD_SEPARATOR;
-      const kind = record.kinds[field]!;
-      if (kind === NO_VALUE) continue;
-      const from = record.starts[field]! - offset;
+      const from = record.fieldStart(field) - offset;
       const end = record.ends[field]! - offset;
-      const quoted = (kind & TOKEN_NEEDS_QUOTES) !== 0;
+      const quoted = image.subarray(from, end).some((c) => c === QUOTE || c === FIELD_SEPARATOR);
       if (quoted) out[p++] = QUOTE;
       for (let i = from; i < end; i++) {
         const c = image[i]!;

@@ -1,4 +1,9 @@
-import { byteClass, NEEDS_QUOTES, NOT_DIGIT, SPACE } from '../wasm/abi.js';
+import {
+  NEEDS_QUOTES as ABI_NEEDS_QUOTES,
+  NOT_DIGIT as ABI_NOT_DIGIT,
+  SPACE as ABI_SPACE,
+  byteClass,
+} from '../wasm/abi.js';
 import type { RejectCode } from './errors.js';
 import type { FlowFormat } from './log-format.js';
 
@@ -12,14 +17,11 @@ export const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 
 
 /** Per byte, the WebAssembly module's table (src/wasm/abi.ts). */
 const BYTE_CLASS = new Uint8Array(256).map((_, c) => byteClass(c));
-
-/**
- * A field's kind in RecordView.kinds: NO_VALUE for AWS's `-`, otherwise the OR of its bytes'
- * classes: 0 for digits only, TOKEN_NOT_DIGIT, with TOKEN_NEEDS_QUOTES when it holds `,` or `"`.
- */
-export const TOKEN_NOT_DIGIT = NOT_DIGIT;
-export const TOKEN_NEEDS_QUOTES = NEEDS_QUOTES;
-export const NO_VALUE = 8;
+// Module-local copies: V8 folds these into the hot loop, but loads an imported binding every time.
+const SPACE = ABI_SPACE;
+const NOT_DIGIT = ABI_NOT_DIGIT;
+/** In RecordView.classes: some field holds `,` or `"`. */
+export const NEEDS_QUOTES = ABI_NEEDS_QUOTES;
 
 /** The byte written before each field in the image. */
 export const FIELD_SEPARATOR = 0x2c;
@@ -31,9 +33,10 @@ const MAX_DATE_MS = 8.64e15;
  * One flow record, tokenised and validated once for whichever RowEncoder writes it, with no
  * allocation per record. read() copies the fields into an image: each field's bytes preceded by
  * a comma, AWS's `-` as no bytes (the body of a CSV row, which is why the CSV encoder lends room
- * in its own buffer for it, see RowEncoder.lend). Field i is image[starts[i], ends[i]), of kind
- * kinds[i] and typed by format.fields[i].type; timeMs is the record's time. Valid until the next
- * read() or until the encoder's row() returns.
+ * in its own buffer for it, see RowEncoder.lend). Field i is image[fieldStart(i), ends[i]),
+ * typed by format.fields[i].type: an int or long field holds digits only, and an empty field is
+ * `-`, no value. timeMs is the record's time. Valid until the next read() or until the encoder's
+ * row() returns.
  */
 export class RecordView {
   format: FlowFormat | undefined;
@@ -41,13 +44,12 @@ export class RecordView {
   image: Uint8Array = new Uint8Array(0);
   imageStart = 0;
   imageEnd = 0;
-  /** The OR of every field's kind: 0 when all are digits, no TOKEN_NEEDS_QUOTES when none needs quotes. */
-  kindsUnion = 0;
+  /** Where each field ends in the image; it starts one byte (the comma) after the one before. */
+  ends = new Int32Array(0);
+  /** The OR of the byte classes of every field (abi.ts): NEEDS_QUOTES tells whether CSV quotes some. */
+  classes = 0;
   /** Epoch milliseconds, NaN when the record has no time (no envelope, and `start` is `-` or absent). */
   timeMs = Number.NaN;
-  starts = new Int32Array(0);
-  ends = new Int32Array(0);
-  kinds = new Uint8Array(0);
   /** Length of the record read; its image needs at most this plus one byte. */
   recordBytes = 0;
   private scratch = new Uint8Array(256);
@@ -58,10 +60,20 @@ export class RecordView {
     return this.format?.fields.length ?? 0;
   }
 
-  /** Field i as text (empty for `-`: its kind says NO_VALUE). */
+  fieldStart(i: number): number {
+    return (i === 0 ? this.imageStart : this.ends[i - 1]!) + 1;
+  }
+
+  /** Whether field i has a value (AWS writes `-` for none). */
+  hasValue(i: number): boolean {
+    return this.ends[i]! > this.fieldStart(i);
+  }
+
+  /** Field i as text (empty for `-`). */
   text(i: number): string {
-    const { image, starts, ends } = this;
-    return Buffer.from(image.buffer, image.byteOffset + starts[i]!, ends[i]! - starts[i]!).toString('utf8');
+    const image = this.image;
+    const start = this.fieldStart(i);
+    return Buffer.from(image.buffer, image.byteOffset + start, this.ends[i]! - start).toString('utf8');
   }
 
   /** Lends the next read() room for its image: `image` from `at` on, at least the record's length plus one byte. */
@@ -85,15 +97,15 @@ export class RecordView {
     timestampMs: number | undefined,
   ): RecordProblem | undefined {
     const fieldCount = format.fields.length;
-    if (this.starts.length < fieldCount) this.growFields(fieldCount);
+    if (this.ends.length < fieldCount) this.ends = new Int32Array(fieldCount);
     if (!this.lent) this.useScratch(end - start + 1);
     this.lent = false;
-    const starts = this.starts;
     const ends = this.ends;
-    const kinds = this.kinds;
+    const intMask = format.intMask;
     const image = this.image;
     let p = this.imageStart;
-    let union = 0;
+    let classes = 0;
+    let badInteger = -1;
     let tokens = 0;
     let i = start;
     while (i < end) {
@@ -117,35 +129,28 @@ export class RecordView {
         flags |= k;
       }
       if (p - tokenStart === 1 && image[tokenStart] === DASH) {
-        p = tokenStart;
-        flags = NO_VALUE;
+        p = tokenStart; // `-` is AWS's "no value"
+      } else if (flags !== 0) {
+        if ((flags & NOT_DIGIT) !== 0 && intMask[tokens] === 1 && badInteger < 0) badInteger = tokens;
+        classes |= flags;
       }
-      starts[tokens] = tokenStart;
-      ends[tokens] = p;
-      kinds[tokens++] = flags;
-      union |= flags;
+      ends[tokens++] = p;
     }
     this.format = format;
     this.imageEnd = p;
-    this.kindsUnion = union;
+    this.classes = classes;
     this.recordBytes = end - start;
     const ms = timestampMs ?? this.startFieldMs(format, tokens);
     if (!Number.isNaN(ms) && (!Number.isInteger(ms) || Math.abs(ms) > MAX_DATE_MS)) {
       return { code: 'BAD_TIMESTAMP', reason: `timestamp ${ms} is not a valid epoch time` };
     }
     this.timeMs = ms;
-    if ((union & NOT_DIGIT) !== 0) {
-      const intMask = format.intMask;
-      const present = Math.min(tokens, fieldCount);
-      for (let field = 0; field < present; field++) {
-        if ((kinds[field]! & NOT_DIGIT) !== 0 && intMask[field] === 1) {
-          const name = format.fields[field]!.name;
-          return {
-            code: 'BAD_INTEGER',
-            reason: `field ${name} must be an integer, got "${this.text(field)}"`,
-          };
-        }
-      }
+    if (badInteger >= 0) {
+      const name = format.fields[badInteger]!.name;
+      return {
+        code: 'BAD_INTEGER',
+        reason: `field ${name} must be an integer, got "${this.text(badInteger)}"`,
+      };
     }
     if (tokens !== fieldCount) {
       return {
@@ -163,11 +168,13 @@ export class RecordView {
    */
   private startFieldMs(format: FlowFormat, tokens: number): number {
     const field = format.startIndex;
-    if (field < 0 || field >= tokens || this.kinds[field] !== 0) return Number.NaN;
+    if (field < 0 || field >= tokens || !this.hasValue(field)) return Number.NaN;
     const image = this.image;
     let value = 0;
-    for (let i = this.starts[field]!, end = this.ends[field]!; i < end; i++) {
-      value = value * 10 + (image[i]! - 0x30);
+    for (let i = this.fieldStart(field), end = this.ends[field]!; i < end; i++) {
+      const d = image[i]! - 0x30;
+      if (d < 0 || d > 9) return Number.NaN; // garbage: the row says so via BAD_INTEGER
+      value = value * 10 + d;
     }
     return value >= 1e11 ? value : value * 1000;
   }
@@ -176,12 +183,6 @@ export class RecordView {
     if (this.scratch.length < bytes) this.scratch = new Uint8Array(Math.max(bytes, this.scratch.length * 2));
     this.image = this.scratch;
     this.imageStart = 0;
-  }
-
-  private growFields(fields: number): void {
-    this.starts = new Int32Array(fields);
-    this.ends = new Int32Array(fields);
-    this.kinds = new Uint8Array(fields);
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type FlowFormat,
   parseLogFormat,
 } from '../../src/core/log-format.js';
-import { NO_VALUE, type RecordProblem, RecordView, TOKEN_NEEDS_QUOTES } from '../../src/core/record-view.js';
+import { NEEDS_QUOTES, type RecordProblem, RecordView } from '../../src/core/record-view.js';
 import type { RowEncoder } from '../../src/core/row-encoder.js';
 import { createRandom, generatePayloads } from '../../src/gen/corpus.js';
 import { CONTROL_PAYLOAD, convertPieces, dataPayload, randomCuts, WASM_MODULE } from '../helpers.js';
@@ -95,9 +95,15 @@ describe('record view and CSV encoder', () => {
     const bytes = Buffer.from('\t2  10.0.0.1 -  "A,B"   1418530010 ');
     expect(view.read(format, bytes, 0, bytes.length, undefined)).toBeUndefined();
     expect([0, 1, 2, 3, 4].map((i) => view.text(i))).toEqual(['2', '10.0.0.1', '', '"A,B"', '1418530010']);
-    expect(view.kinds[0]).toBe(0);
-    expect(view.kinds[2]).toBe(NO_VALUE);
-    expect(view.kinds[3]! & TOKEN_NEEDS_QUOTES).toBe(TOKEN_NEEDS_QUOTES);
+    expect([0, 1, 2, 3, 4].map((i) => view.hasValue(i))).toEqual([true, true, false, true, true]);
+    expect([0, 1, 2, 3, 4].map((i) => [view.fieldStart(i), view.ends[i]])).toEqual([
+      [1, 2],
+      [3, 11],
+      [12, 12],
+      [13, 18],
+      [19, 29],
+    ]);
+    expect(view.classes & NEEDS_QUOTES).toBe(NEEDS_QUOTES);
     expect(view.format?.fields.map((f) => f.type)).toEqual(['int', 'string', 'int', 'string', 'long']);
     expect(view.timeMs).toBe(1418530010_000);
     // The envelope's time wins over `start`, and `start` in milliseconds is taken as such.
@@ -187,7 +193,7 @@ class JsonLinesEncoder implements RowEncoder {
   row(record: RecordView): void {
     const entries: [string, unknown][] = [['time', Number.isNaN(record.timeMs) ? null : record.timeMs]];
     record.format!.fields.forEach((field, i) => {
-      const value = record.kinds[i] === NO_VALUE ? null : record.text(i);
+      const value = record.hasValue(i) ? record.text(i) : null;
       entries.push([this.names[i]!, value !== null && field.type !== 'string' ? Number(value) : value]);
     });
     this.lines.push(JSON.stringify(Object.fromEntries(entries)));
