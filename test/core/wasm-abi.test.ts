@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   byteClass,
@@ -64,5 +65,36 @@ describe('WebAssembly module interface', () => {
       [...'0123456789'].map((d) => d.charCodeAt(0)),
     );
     expect(classes.flatMap((k, c) => ((k & NEEDS_QUOTES) !== 0 ? [c] : []))).toEqual([0x22, 0x2c]);
+  });
+});
+
+describe('a runtime that cannot compile the module', () => {
+  it('gets no module from the loader, and ConvertStream converts with the scanner instead', () => {
+    // A child process against dist/ (npm run build) whose WebAssembly cannot compile, as V8 on a
+    // CPU without SIMD: the loader returns undefined and the output is the scanner's.
+    const dist = (path: string) => JSON.stringify(new URL(`../../dist/src/${path}`, import.meta.url).href);
+    const script = `
+      WebAssembly.Module = class { constructor() { throw new WebAssembly.CompileError('no SIMD here'); } };
+      const { loadPayloadToCsv } = await import(${dist('wasm/load.js')});
+      const { ConvertStream } = await import(${dist('streams/convert-stream.js')});
+      const { convertBytes } = await import(${dist('core/convert-bytes.js')});
+      const { generatePayloads } = await import(${dist('gen/corpus.js')});
+      const input = Buffer.from(generatePayloads({ seed: 2, targetBytes: 20_000 }).join(''));
+      const stream = new ConvertStream();
+      const chunks = [];
+      stream.on('data', (chunk) => chunks.push(chunk));
+      stream.end(input);
+      await new Promise((resolve, reject) => stream.on('end', resolve).on('error', reject));
+      const scanner = convertBytes(input, { payloadParser: 'scanner' }).output;
+      console.log(JSON.stringify({ module: loadPayloadToCsv() === undefined ? 'none' : 'compiled',
+        same: Buffer.concat(chunks).equals(scanner), rows: stream.converter.stats.rows }));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(child.error).toBeUndefined();
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toMatchObject({ module: 'none', same: true });
+    expect(JSON.parse(child.stdout).rows).toBeGreaterThan(50);
   });
 });
