@@ -5,6 +5,7 @@
  * reordered keys: the suite reports them as not comparable on inputs where they differ.
  */
 import { FlowLogConverter, type PayloadParser } from '../src/core/converter.js';
+import { loadPayloadToCsv } from '../src/wasm/load.js';
 import { HEADER_LINE } from './header.js';
 
 export interface ParserInstance {
@@ -103,7 +104,8 @@ function converterVariant(name: string, describe: string, payloadParser: Payload
     name,
     describe,
     create(onData) {
-      const converter = new FlowLogConverter({ onData, payloadParser });
+      const wasmModule = payloadParser === 'wasm' ? loadPayloadToCsv() : undefined;
+      const converter = new FlowLogConverter({ onData, payloadParser, wasmModule });
       return {
         write(chunk) {
           const error = converter.write(chunk);

@@ -5,15 +5,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'vitest';
-import { DEFAULT_PAYLOAD_PARSER, FlowLogConverter, type PayloadParser } from '../src/core/converter.js';
+import { convertBytes } from '../src/core/convert-bytes.js';
+import { type ConverterStats, DEFAULT_PAYLOAD_PARSER, type PayloadParser } from '../src/core/converter.js';
 import type { FlowhoseError, Reject } from '../src/core/errors.js';
 import { DEFAULT_FORMAT, type FlowFormat } from '../src/core/log-format.js';
+import { loadPayloadToCsv } from '../src/wasm/load.js';
+
+/** The compiled fast path (from dist/, after npm run build), for converters built in tests. */
+export const WASM_MODULE = loadPayloadToCsv();
 
 export interface Converted {
   csv: string;
   rejects: Reject[];
   error: FlowhoseError | undefined;
-  stats: FlowLogConverter['stats'];
+  stats: ConverterStats;
 }
 
 /** Runs the core over `input`, cut into pieces at the given offsets (sorted, within the input). */
@@ -24,24 +29,15 @@ export function convertPieces(
   outputChunkBytes = 64 * 1024,
   payloadParser: PayloadParser = DEFAULT_PAYLOAD_PARSER,
 ): Converted {
-  const out: Buffer[] = [];
-  const rejects: Reject[] = [];
-  const converter = new FlowLogConverter({
-    format,
-    outputChunkBytes,
-    payloadParser,
-    onData: (b) => out.push(Buffer.from(b)),
-    onReject: (r) => rejects.push(r),
-  });
-  let error: FlowhoseError | undefined;
+  const pieces: Buffer[] = [];
   let from = 0;
   for (const cut of [...cuts, input.length]) {
-    error = converter.write(input.subarray(from, cut));
-    if (error) break;
+    pieces.push(input.subarray(from, cut));
     from = cut;
   }
-  error ??= converter.end();
-  return { csv: Buffer.concat(out).toString('utf8'), rejects, error, stats: converter.stats };
+  const result = convertBytes(pieces, { format, outputChunkBytes, payloadParser, wasmModule: WASM_MODULE });
+  const { output, rejects, stats, error } = result;
+  return { csv: output.toString('utf8'), rejects, error, stats };
 }
 
 export const convert = (input: string | Buffer, format?: FlowFormat) =>

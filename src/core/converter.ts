@@ -1,5 +1,6 @@
+import type { PayloadToCsvModule } from '../wasm/interface.js';
 import { BomStripper } from './bom.js';
-import { CsvEncoder, type RecordProblem } from './csv-encoder.js';
+import { CsvEncoder, createCsvEncoder } from './csv-encoder.js';
 import { FlowhoseError, type Reject } from './errors.js';
 import { describeByte, JsonFramer } from './json-framer.js';
 import { LineSplitter } from './line-splitter.js';
@@ -11,6 +12,8 @@ import {
   headerFormat,
 } from './log-format.js';
 import { PayloadKind, PayloadReader } from './payload-reader.js';
+import { type RecordProblem, RecordView } from './record-view.js';
+import type { CreateRowEncoder, RowEncoder } from './row-encoder.js';
 import { HANDOVER, WasmFramer } from './wasm-framer.js';
 
 export interface ConverterOptions {
@@ -20,13 +23,22 @@ export interface ConverterOptions {
   maxRecordBytes?: number;
   /** Size of the output slices handed to onData. */
   outputChunkBytes?: number;
+  /** What writes the accepted records: CSV (createCsvEncoder) unless given. */
+  createEncoder?: CreateRowEncoder;
   /**
    * How a framed JSON payload is read: `wasm` converts well-formed payloads in WebAssembly and
    * hands every other one to `scanner`; `scanner` reads the needed fields straight from the
    * bytes in TypeScript; `json` runs JSON.parse on the whole payload. Same output (tested); the
-   * benchmark says which is faster on a host.
+   * benchmark says which is faster on a host. `wasm` needs `wasmModule` and the CSV encoder (the
+   * module writes CSV itself); with another encoder it reads as `scanner`. The default is `wasm`
+   * when a module is given, else `scanner`.
    */
   payloadParser?: PayloadParser;
+  /**
+   * The compiled WebAssembly fast path, from loadPayloadToCsv() (src/wasm/load.ts): the core
+   * does no I/O, so it is handed in. Undefined where the runtime cannot compile it.
+   */
+  wasmModule?: PayloadToCsvModule;
   /** WebAssembly memory the wasm parser may use; payloads that need more go through the scanner. */
   wasmMemoryLimit?: number;
   onData: (chunk: Buffer) => void;
@@ -52,13 +64,14 @@ export const DEFAULT_OUTPUT_CHUNK_BYTES = 64 * 1024;
 type Mode = 'detect' | 'json' | 'text';
 
 /**
- * The pure core: decompressed Firehose bytes in, CSV bytes out, no I/O. It tells the framing
- * from the first bytes (JSON payloads glued or newline-separated, `{"message":…}` lines, raw
- * flow lines, or a text file with a header line), never from a file name. Feed it chunks of any
- * size, split anywhere; the output does not depend on where the splits fall. A UTF-8 BOM at the
- * start is dropped (offsets still count it).
+ * The pure core: decompressed Firehose bytes in, rows out (CSV unless another RowEncoder is
+ * given), no I/O. It tells the framing from the first bytes (JSON payloads glued or
+ * newline-separated, `{"message":…}` lines, raw flow lines, or a text file with a header line),
+ * never from a file name. Feed it chunks of any size, split anywhere; the output does not depend
+ * on where the splits fall. A UTF-8 BOM at the start is dropped (offsets still count it).
+ * convertBytes (convert-bytes.ts) is this in one call.
  *
- *   const converter = new FlowLogConverter({ onData: (csv) => … });
+ *   const converter = new FlowLogConverter({ wasmModule: loadPayloadToCsv(), onData: (csv) => … });
  *   const error = converter.write(chunk) ?? converter.end();
  */
 export class FlowLogConverter {
@@ -69,7 +82,8 @@ export class FlowLogConverter {
   private firstLine = true;
   private headerLine: Buffer | undefined;
   private firstReject: Reject | undefined;
-  private readonly encoder: CsvEncoder;
+  private readonly encoder: RowEncoder;
+  private readonly view = new RecordView();
   private readonly framer: JsonFramer;
   private readonly splitter: LineSplitter;
   private readonly reader = new PayloadReader();
@@ -77,6 +91,8 @@ export class FlowLogConverter {
   /** With the wasm parser, JSON input goes through here instead of `framer`. */
   private wasmFramer: WasmFramer | undefined;
   private readonly createWasmFramer: (() => WasmFramer) | undefined;
+  /** The encoder when it is the CSV one, which the WebAssembly fast path writes into. */
+  private readonly csv: CsvEncoder | undefined;
   private readonly onReject: ((reject: Reject) => void) | undefined;
   private readonly onPayload: (
     b: Buffer,
@@ -89,14 +105,26 @@ export class FlowLogConverter {
   constructor(options: ConverterOptions) {
     this.format = options.format ?? DEFAULT_FORMAT;
     const max = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-    this.encoder = new CsvEncoder(options.outputChunkBytes ?? DEFAULT_OUTPUT_CHUNK_BYTES, options.onData);
+    const createEncoder = options.createEncoder ?? createCsvEncoder;
+    this.encoder = createEncoder(options.onData, options.outputChunkBytes ?? DEFAULT_OUTPUT_CHUNK_BYTES);
     this.framer = new JsonFramer(max);
     this.splitter = new LineSplitter(max);
     this.onReject = options.onReject;
-    const parser = options.payloadParser ?? DEFAULT_PAYLOAD_PARSER;
+    const module = options.wasmModule;
+    const parser = options.payloadParser ?? (module ? DEFAULT_PAYLOAD_PARSER : 'scanner');
     if (parser === 'json') this.onPayload = this.readPayloadJson.bind(this);
     if (parser === 'wasm') {
-      this.createWasmFramer = () => new WasmFramer(this.format, max, options.wasmMemoryLimit);
+      if (!module) {
+        throw new TypeError(
+          "payloadParser 'wasm' needs wasmModule (loadPayloadToCsv() of src/wasm/load.ts); without one, use 'scanner'",
+        );
+      }
+      // The module writes CSV rows itself: with any other encoder its work would be wasted.
+      const csv = this.encoder instanceof CsvEncoder ? this.encoder : undefined;
+      if (csv) {
+        this.csv = csv;
+        this.createWasmFramer = () => new WasmFramer(module, this.format, max, options.wasmMemoryLimit);
+      }
     }
   }
 
@@ -196,7 +224,7 @@ export class FlowLogConverter {
 
   private ensureHeader(): void {
     if (this.headerWritten) return;
-    this.encoder.writeHeader(this.format);
+    this.encoder.header(this.format);
     this.headerWritten = true;
   }
 
@@ -245,7 +273,7 @@ export class FlowLogConverter {
   private readonly onCsv = (csv: Uint8Array, rows: number, payloads: number): void => {
     this.stats.payloads += payloads;
     this.ensureHeader();
-    this.encoder.writeBytes(csv);
+    this.csv!.writeBytes(csv);
     this.stats.rows += rows;
   };
 
@@ -343,9 +371,14 @@ export class FlowLogConverter {
   }
 
   private record(b: Buffer, start: number, end: number, timestamp: number | undefined, offset: number): void {
-    const problem = this.encoder.writeRecord(this.format, b, start, end, timestamp);
-    if (problem) this.reject(problem, b.toString('utf8', start, end), offset);
-    else this.stats.rows++;
+    this.encoder.lend?.(this.view, end - start, this.format.fields.length);
+    const problem = this.view.read(this.format, b, start, end, timestamp);
+    if (problem) {
+      this.reject(problem, b.toString('utf8', start, end), offset);
+      return;
+    }
+    this.encoder.row(this.view);
+    this.stats.rows++;
   }
 
   private reject(problem: RecordProblem, record: string, offset: number): void {

@@ -1,47 +1,25 @@
-import type { RejectCode } from './errors.js';
 import type { FlowFormat } from './log-format.js';
+import { FIELD_SEPARATOR, NEEDS_QUOTES, type RecordView } from './record-view.js';
+import type { CreateRowEncoder, RowEncoder } from './row-encoder.js';
 
-const COMMA = 0x2c;
 const QUOTE = 0x22;
-const DASH = 0x2d;
 const LF = 0x0a;
-/** Largest epoch-millisecond value a JavaScript Date accepts. */
-const MAX_DATE_MS = 8.64e15;
-
-export interface RecordProblem {
-  code: RejectCode;
-  reason: string;
-}
-
-/** Space, tab, LF, VT, FF, CR: AWS separates fields by spaces, but runs of any of them occur. */
-export const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
-
-const NOT_DIGIT = 1;
-const NEEDS_QUOTES = 2;
-const SPACE = 4;
-/** Per byte: 0 for a digit, SPACE for a separator, NOT_DIGIT (| NEEDS_QUOTES for , and ") otherwise. */
-const BYTE_CLASS = new Uint8Array(256).map((_, c) =>
-  isSpace(c)
-    ? SPACE
-    : c >= 0x30 && c <= 0x39
-      ? 0
-      : c === COMMA || c === QUOTE
-        ? NOT_DIGIT | NEEDS_QUOTES
-        : NOT_DIGIT,
-);
+/** Room left for the time before a lent image: the length of `2020-02-01T00:39:38.000Z`. */
+const ISO_BYTES = 24;
 
 /**
- * Writes CSV rows straight from the bytes of a flow record into a preallocated buffer and hands
- * it on in `chunkBytes` slices: no string per field, no object per row. A row is written
- * speculatively and rolled back when the record turns out to be bad, so a rejected record never
- * leaves half a row behind.
+ * Writes CSV rows into a preallocated buffer and hands it on in `chunkBytes` slices: no string
+ * per field, no object per row. A row is the record view's image (each field after a comma, `-`
+ * as nothing) behind the time, so the encoder lends the view room in its buffer and the record's
+ * bytes are copied once, while they are tokenised; a rejected record's bytes are simply not kept.
+ * The WebAssembly fast path writes the same rows itself (src/wasm/payload-to-csv.ts), which is
+ * why it runs only when this is the converter's encoder.
  */
-export class CsvEncoder {
+export class CsvEncoder implements RowEncoder {
   private out: Buffer;
   private pos = 0;
   private cachedDay = Number.NaN;
   private cachedDate = Buffer.alloc(0);
-  private problem: RecordProblem | undefined;
 
   constructor(
     private readonly chunkBytes: number,
@@ -50,90 +28,72 @@ export class CsvEncoder {
     this.out = Buffer.allocUnsafe(chunkBytes);
   }
 
-  writeHeader(format: FlowFormat): void {
+  header(format: FlowFormat): void {
     const line = `timestamp,${format.fields.map((field) => csvField(field.name)).join(',')}\n`;
     const bytes = Buffer.from(line, 'utf8');
     this.reserve(bytes.length);
     this.pos += bytes.copy(this.out, this.pos);
   }
 
-  /**
-   * Encodes the record in b[start, end). `timestampMs` is the CloudWatch event time, or
-   * undefined to take it from the record's own `start` field. Returns the problem when the record
-   * is rejected, undefined when a row was written.
-   */
-  writeRecord(
-    format: FlowFormat,
-    b: Uint8Array,
-    start: number,
-    end: number,
-    timestampMs: number | undefined,
-  ): RecordProblem | undefined {
-    const fieldCount = format.fields.length;
+  lend(record: RecordView, recordBytes: number, fieldCount: number): void {
     // Worst case: every byte a quote (doubled), plus quotes and a comma per field, timestamp, LF.
-    this.reserve((end - start) * 2 + fieldCount * 3 + 40);
+    this.reserve(recordBytes * 2 + fieldCount * 3 + 40);
+    record.lend(this.out, this.pos + ISO_BYTES);
+  }
+
+  /** `ISO time,field,…` with `-` as an empty field and RFC 4180 quotes where a field needs them. */
+  row(record: RecordView): void {
+    if (record.image !== this.out || record.imageStart !== this.pos + ISO_BYTES) {
+      // Read without a loan (or into an older buffer): copy the image to where a loan puts it.
+      this.reserve(record.recordBytes * 2 + record.fieldCount * 3 + 40);
+      this.out.set(record.image.subarray(record.imageStart, record.imageEnd), this.pos + ISO_BYTES);
+    }
     const out = this.out;
     const rowStart = this.pos;
-    let p = rowStart;
-    const ms = timestampMs ?? startFieldMs(format, b, start, end);
-    if (!Number.isNaN(ms)) {
-      if (!Number.isInteger(ms) || Math.abs(ms) > MAX_DATE_MS) {
-        return { code: 'BAD_TIMESTAMP', reason: `timestamp ${ms} is not a valid epoch time` };
-      }
-      p = this.writeIso(ms, p);
+    const imageStart = rowStart + ISO_BYTES;
+    const ms = record.timeMs;
+    const isoBytes = Number.isNaN(ms) ? 0 : this.isoBytes(ms);
+    let p: number;
+    if ((record.classes & NEEDS_QUOTES) !== 0) {
+      p = this.quoteFields(record, imageStart, rowStart + isoBytes);
+    } else {
+      const imageEnd = imageStart + record.imageEnd - record.imageStart;
+      if (isoBytes !== ISO_BYTES) out.copyWithin(rowStart + isoBytes, imageStart, imageEnd);
+      p = imageEnd + isoBytes - ISO_BYTES;
     }
-    const intMask = format.intMask;
-    let field = 0;
-    let i = start;
-    while (i < end) {
-      if (BYTE_CLASS[b[i]!] === SPACE) {
-        i++;
-        continue;
-      }
-      if (field >= fieldCount) {
-        field += countTokens(b, i, end);
-        break;
-      }
-      out[p++] = COMMA;
-      const tokenStart = p;
-      // One table lookup per byte: SPACE ends the token, other classes are OR-ed into flags.
-      let flags = 0;
-      for (; i < end; i++) {
-        const c = b[i]!;
-        const k = BYTE_CLASS[c]!;
-        if (k === SPACE) break;
-        out[p++] = c;
-        flags |= k;
-      }
-      if (p - tokenStart === 1 && out[tokenStart] === DASH) {
-        p = tokenStart; // `-` is AWS's "no value": an empty CSV field
-      } else if (flags !== 0) {
-        if ((flags & NOT_DIGIT) !== 0 && intMask[field] === 1) {
-          const name = format.fields[field]!.name;
-          const value = Buffer.from(out.subarray(tokenStart, p)).toString('utf8');
-          this.problem = { code: 'BAD_INTEGER', reason: `field ${name} must be an integer, got "${value}"` };
-          return this.rollback(rowStart);
-        }
-        if ((flags & NEEDS_QUOTES) !== 0) p = quoteInPlace(out, tokenStart, p);
-      }
-      field++;
-    }
-    if (field !== fieldCount) {
-      this.problem = {
-        code: 'FIELD_COUNT',
-        reason: `expected ${fieldCount} fields (${format.fields[0]!.name} … ${format.fields[fieldCount - 1]!.name}), found ${field}`,
-      };
-      return this.rollback(rowStart);
-    }
+    if (isoBytes !== 0) this.writeIso(ms, rowStart);
     out[p++] = LF;
     this.pos = p;
     if (p >= this.chunkBytes) this.flush();
-    return undefined;
+  }
+
+  /** Writes the fields of the image at `imageStart` from `to` on, quoting those that need it; returns the end. */
+  private quoteFields(record: RecordView, imageStart: number, to: number): number {
+    const image = Buffer.from(
+      this.out.subarray(imageStart, imageStart + record.imageEnd - record.imageStart),
+    );
+    const offset = record.imageStart;
+    const out = this.out;
+    let p = to;
+    for (let field = 0; field < record.fieldCount; field++) {
+      out[p++] = FIELD_SEPARATOR;
+      const from = record.fieldStart(field) - offset;
+      const end = record.ends[field]! - offset;
+      const quoted = image.subarray(from, end).some((c) => c === QUOTE || c === FIELD_SEPARATOR);
+      if (quoted) out[p++] = QUOTE;
+      for (let i = from; i < end; i++) {
+        const c = image[i]!;
+        if (quoted && c === QUOTE) out[p++] = QUOTE;
+        out[p++] = c;
+      }
+      if (quoted) out[p++] = QUOTE;
+    }
+    return p;
   }
 
   /**
    * Appends whole rows encoded elsewhere (the WebAssembly fast path), copying them. Like
-   * writeRecord it hands on only whole rows, so output cut short by an error ends at a row.
+   * row() it hands on only whole rows, so output cut short by an error ends at a row.
    */
   writeBytes(rows: Uint8Array): void {
     this.reserve(rows.length);
@@ -151,31 +111,30 @@ export class CsvEncoder {
     this.pos = 0;
   }
 
-  private rollback(rowStart: number): RecordProblem {
-    this.pos = rowStart;
-    const problem = this.problem!;
-    this.problem = undefined;
-    return problem;
-  }
-
   private reserve(bytes: number): void {
     if (this.pos + bytes <= this.out.length) return;
     this.flush();
     if (bytes > this.out.length) this.out = Buffer.allocUnsafe(bytes);
   }
 
-  /**
-   * ISO-8601 UTC with milliseconds (`2020-02-01T00:39:38.000Z`). The date part is cached per day
-   * and the time of day written with integer arithmetic, so rows cost no Date object whatever
-   * order their timestamps come in.
-   */
-  private writeIso(ms: number, p: number): number {
+  /** The length of ms in ISO-8601 (24 bytes, more past year 9999 or before year 0). */
+  private isoBytes(ms: number): number {
     const day = Math.floor(ms / 86_400_000);
     if (day !== this.cachedDay) {
       const iso = new Date(day * 86_400_000).toISOString();
       this.cachedDate = Buffer.from(iso.slice(0, iso.indexOf('T') + 1), 'latin1');
       this.cachedDay = day;
     }
+    return this.cachedDate.length + 13;
+  }
+
+  /**
+   * ISO-8601 UTC with milliseconds (`2020-02-01T00:39:38.000Z`), after isoBytes(ms) cached its
+   * day. The date part is cached per day and the time of day written with integer arithmetic, so
+   * rows cost no Date object whatever order their timestamps come in.
+   */
+  private writeIso(ms: number, p: number): number {
+    const day = this.cachedDay;
     const out = this.out;
     const date = this.cachedDate;
     for (let k = 0; k < date.length; k++) out[p++] = date[k]!;
@@ -203,61 +162,8 @@ export class CsvEncoder {
   }
 }
 
-function countTokens(b: Uint8Array, i: number, end: number): number {
-  let tokens = 0;
-  let inToken = false;
-  for (; i < end; i++) {
-    const space = isSpace(b[i]!);
-    if (!space && !inToken) tokens++;
-    inToken = !space;
-  }
-  return tokens;
-}
-
-/** Rewrites out[from, to) as an RFC 4180 quoted field; returns the new end. */
-function quoteInPlace(out: Buffer, from: number, to: number): number {
-  const raw = Buffer.from(out.subarray(from, to));
-  let p = from;
-  out[p++] = QUOTE;
-  for (const c of raw) {
-    if (c === QUOTE) out[p++] = QUOTE;
-    out[p++] = c;
-  }
-  out[p++] = QUOTE;
-  return p;
-}
-
-/**
- * A record without an envelope is timed by its `start` field: Unix seconds, though values in
- * milliseconds have been seen (anything past year 5000 in seconds is taken as milliseconds).
- * NaN means no timestamp: no `start` in the format, or `-`.
- */
-function startFieldMs(format: FlowFormat, b: Uint8Array, start: number, end: number): number {
-  const wanted = format.startIndex;
-  if (wanted < 0) return Number.NaN;
-  let field = -1;
-  let i = start;
-  while (i < end) {
-    if (isSpace(b[i]!)) {
-      i++;
-      continue;
-    }
-    field++;
-    if (field === wanted) {
-      let value = 0;
-      let digits = 0;
-      for (; i < end && !isSpace(b[i]!); i++, digits++) {
-        const d = b[i]! - 0x30;
-        if (d < 0 || d > 9) return Number.NaN; // `-` or garbage: the row says so via BAD_INTEGER
-        value = value * 10 + d;
-      }
-      if (digits === 0) return Number.NaN;
-      return value >= 1e11 ? value : value * 1000;
-    }
-    while (i < end && !isSpace(b[i]!)) i++;
-  }
-  return Number.NaN;
-}
+/** The default encoder: CSV. */
+export const createCsvEncoder: CreateRowEncoder = (onData, chunkBytes) => new CsvEncoder(chunkBytes, onData);
 
 export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;

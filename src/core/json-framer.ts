@@ -10,11 +10,11 @@ export type OnValue = (
   offset: number,
 ) => FlowhoseError | undefined;
 
-/**
- * Deepest nesting of `{`/`[` accepted in a payload (the payload's own `{` is level 1). CloudWatch
- * payloads nest four levels; the bound keeps the recursive readers off the end of the stack.
- */
-export const MAX_NESTING_DEPTH = 512;
+// CloudWatch payloads nest four levels; the bound, shared with the module, keeps the recursive
+// readers off the end of the stack.
+import { MAX_NESTING_DEPTH } from '../wasm/abi.js';
+
+export { MAX_NESTING_DEPTH };
 
 /**
  * Splits a byte stream of JSON objects glued together (`{…}{…}`, or separated by white space)

@@ -1,4 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  DECLINED,
+  MAX_FIELDS,
+  NEED_MORE,
+  NOT_AN_OBJECT,
+  OUTPUT_FULL,
+  TOO_DEEP,
+  TOO_LARGE_COMPLETE,
+  TOO_LARGE_PENDING,
+} from '../wasm/abi.js';
+import {
+  instantiatePayloadToCsv,
+  type PayloadToCsvExports,
+  type PayloadToCsvModule,
+} from '../wasm/interface.js';
 import type { FlowhoseError } from './errors.js';
 import {
   notAnObjectError,
@@ -9,84 +23,8 @@ import {
 } from './json-framer.js';
 import type { FlowFormat } from './log-format.js';
 
-// @types/node leaves WebAssembly to the DOM library; these are the parts used here.
-declare namespace WebAssembly {
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Instance {
-    constructor(module: Module, imports: object);
-    readonly exports: object;
-  }
-  class Memory {
-    readonly buffer: ArrayBuffer;
-  }
-}
-
-interface PayloadToCsv {
-  memory: WebAssembly.Memory;
-  maskPtr(): number;
-  start(fields: number, maxObjectBytes: number, memoryLimit: number): void;
-  unfinishedStart(): number;
-  inputLength(): number;
-  appendPtr(length: number, newChunk: boolean): number;
-  run(appended: number, chunkEnds: boolean): number;
-  unfinishedSpansChunks(): number;
-  outputPtr(): number;
-  outputLength(): number;
-  rows(): number;
-  payloads(): number;
-  drained(): void;
-  inputPtr(): number;
-  stopStartAt(): number;
-  stopEndAt(): number;
-  droppedBytes(): number;
-}
-
-/** Why run() stopped (payload-to-csv.ts). */
-const NEED_MORE = 0;
-const DECLINED = 1;
-const OUTPUT_FULL = 2;
-const NOT_AN_OBJECT = 3;
-const TOO_LARGE_PENDING = 4;
-const TOO_LARGE_COMPLETE = 5;
-const TOO_DEEP = 6;
-
-/** The module's limits (payload-to-csv.ts): fields per format, and 32-bit addresses. */
-const MAX_FIELDS = 256;
+/** The module addresses its memory with 32 bits. */
 const MAX_SIZE = 2 ** 31;
-
-const WASM_FILE = 'payload-to-csv.wasm';
-let compiled: WebAssembly.Module | undefined;
-/** Set when this runtime cannot compile the module. */
-let unsupported = false;
-
-/**
- * The module is built next to this file's compiled form (dist/src/wasm); tests that import the
- * TypeScript sources find it in dist/ after `npm run build`. Compiling is synchronous and takes
- * about a millisecond: the module is 5 KB.
- */
-function wasmModule(): WebAssembly.Module | undefined {
-  if (compiled || unsupported) return compiled;
-  const candidates = [
-    new URL(`../wasm/${WASM_FILE}`, import.meta.url),
-    new URL(`../../dist/src/wasm/${WASM_FILE}`, import.meta.url),
-  ];
-  const found = candidates.find((url) => existsSync(url));
-  if (!found) {
-    throw new Error(
-      `${WASM_FILE} is missing (looked in ${candidates.map((u) => u.pathname).join(', ')}): run npm run build`,
-    );
-  }
-  try {
-    compiled = new WebAssembly.Module(readFileSync(found));
-  } catch {
-    // A runtime without WebAssembly SIMD (V8 on an x86 CPU without SSE4.1): the scanner
-    // gives the same output, only slower.
-    unsupported = true;
-  }
-  return compiled;
-}
 
 /** push() gave up for lack of memory: go on with JsonFramer from handOver(). */
 export const HANDOVER = 'handover';
@@ -108,33 +46,28 @@ export type OnCsv = (csv: Uint8Array, rows: number, payloads: number) => void;
  * JsonFramer + PayloadReader's. Framing errors are JsonFramer's, word for word.
  */
 export class WasmFramer {
-  private readonly wasm: PayloadToCsv;
+  private readonly wasm: PayloadToCsvExports;
   private base = 0;
   /** The part of the chunk not taken when push() returned HANDOVER. */
   private leftover: Buffer | undefined;
 
+  /** `module`: the compiled payload-to-csv.wasm (src/wasm/load.ts); each framer gets its own instance. */
   constructor(
+    module: PayloadToCsvModule,
     format: FlowFormat,
     private readonly maxObjectBytes: number,
     memoryLimit = DEFAULT_WASM_MEMORY_LIMIT,
   ) {
-    const instance = new WebAssembly.Instance(wasmModule()!, {
-      env: {
-        abort: () => {
-          throw new Error(`${WASM_FILE} aborted`);
-        },
-      },
-    });
-    this.wasm = instance.exports as unknown as PayloadToCsv;
+    this.wasm = instantiatePayloadToCsv(module);
     // NaN never compares greater: JsonFramer reads it as no limit.
     const max = Number.isNaN(maxObjectBytes) ? MAX_SIZE : Math.min(maxObjectBytes, MAX_SIZE);
     this.wasm.start(format.fields.length, max, Math.min(memoryLimit, MAX_SIZE));
     new Uint8Array(this.wasm.memory.buffer).set(format.intMask, this.wasm.maskPtr());
   }
 
-  /** Whether the module runs here and can convert this format. */
+  /** Whether the module can convert this format. */
   static supports(format: FlowFormat): boolean {
-    return format.fields.length > 0 && format.fields.length <= MAX_FIELDS && wasmModule() !== undefined;
+    return format.fields.length > 0 && format.fields.length <= MAX_FIELDS;
   }
 
   /** Where the next byte sits in the stream (after leading bytes that were not fed here). */
@@ -196,7 +129,7 @@ export class WasmFramer {
         return tooLargeError(this.maxObjectBytes, offset);
       }
       if (status === TOO_DEEP) return tooDeepError(offset);
-      throw new Error(`${WASM_FILE}: unknown status ${status}`);
+      throw new Error(`payload-to-csv.wasm: unknown status ${status}`);
     }
   }
 

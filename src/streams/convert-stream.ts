@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { type ConverterOptions, FlowLogConverter } from '../core/converter.js';
+import { type ConverterOptions, DEFAULT_PAYLOAD_PARSER, FlowLogConverter } from '../core/converter.js';
 import type { Reject } from '../core/errors.js';
+import { loadPayloadToCsv } from '../wasm/load.js';
 
 /** Where rejected records go: a writer with backpressure, like a Writable. */
 export interface RejectSink {
@@ -21,7 +22,7 @@ export class ConvertStream extends Transform {
     super({ readableHighWaterMark: 256 * 1024, writableHighWaterMark: 64 * 1024 });
     this.rejects = options.rejects;
     this.converter = new FlowLogConverter({
-      ...options,
+      ...withWasmModule(options),
       onData: (chunk) => this.push(chunk),
       onReject: (reject) => {
         if (this.rejects && !this.rejects.write(reject)) this.rejectsFull = true;
@@ -55,4 +56,15 @@ export class ConvertStream extends Transform {
     this.rejectsFull = false;
     this.rejects.drained().then(() => callback(), callback);
   }
+}
+
+/**
+ * The CLI's parser (wasm) unless told otherwise, with the module loaded once per thread unless
+ * given. A runtime that cannot compile it reads with the scanner: the same output, only slower.
+ */
+function withWasmModule(options: ConvertStreamOptions): ConvertStreamOptions {
+  const parser = options.payloadParser ?? DEFAULT_PAYLOAD_PARSER;
+  if (parser !== 'wasm' || options.wasmModule) return { ...options, payloadParser: parser };
+  const wasmModule = loadPayloadToCsv();
+  return { ...options, payloadParser: wasmModule ? 'wasm' : 'scanner', wasmModule };
 }

@@ -12,25 +12,38 @@
 // each chunk at appendPtr() and calls run(); the CSV of converted payloads accumulates in the
 // output until the host drains it. Nothing is allocated per payload or per row.
 
-const SPACE: u8 = 4;
-const NEEDS_QUOTES: u8 = 2;
-const NOT_DIGIT: u8 = 1;
-const MAX_FIELDS = 256;
+import {
+  byteClass,
+  DECLINED,
+  MAX_FIELDS,
+  MAX_NESTING_DEPTH,
+  NEED_MORE,
+  NEEDS_QUOTES,
+  NOT_AN_OBJECT,
+  OUTPUT_FULL,
+  SPACE,
+  TOO_DEEP,
+  TOO_LARGE_COMPLETE,
+  TOO_LARGE_PENDING,
+} from './abi';
+
+// The interface constants, as globals the host's test reads back (test/core/wasm-abi.test.ts).
+export {
+  DECLINED,
+  MAX_FIELDS,
+  MAX_NESTING_DEPTH,
+  NEED_MORE,
+  NOT_AN_OBJECT,
+  OUTPUT_FULL,
+  TOO_DEEP,
+  TOO_LARGE_COMPLETE,
+  TOO_LARGE_PENDING,
+} from './abi';
+
 /** 9999-12-31T23:59:59.999Z: later times print with a six-digit year, which the host writes. */
 const MAX_ISO_MS: i64 = 253402300799999;
 const MS_PER_DAY: i64 = 86400000;
 const MAX_DEPTH = 32;
-/** JsonFramer's MAX_NESTING_DEPTH: deeper payloads fail BAD_JSON at the bracket. */
-const MAX_NESTING_DEPTH = 512;
-
-/** What run() stopped for. */
-const NEED_MORE = 0;
-const DECLINED = 1;
-const OUTPUT_FULL = 2;
-const NOT_AN_OBJECT = 3;
-const TOO_LARGE_PENDING = 4;
-const TOO_LARGE_COMPLETE = 5;
-const TOO_DEEP = 6;
 
 const BYTE_CLASS = memory.data(256);
 const INT_MASK = memory.data(MAX_FIELDS);
@@ -73,13 +86,7 @@ let stringEnd: usize = 0;
 let stringEscaped = false;
 
 function initTable(): void {
-  for (let c = 0; c < 256; c++) {
-    let k: u8 = NOT_DIGIT;
-    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) k = SPACE;
-    else if (c >= 0x30 && c <= 0x39) k = 0;
-    else if (c === 0x2c || c === 0x22) k = NOT_DIGIT | NEEDS_QUOTES;
-    store<u8>(BYTE_CLASS + c, k);
-  }
+  for (let c = 0; c < 256; c++) store<u8>(BYTE_CLASS + c, byteClass(c));
 }
 initTable();
 

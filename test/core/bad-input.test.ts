@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FlowLogConverter } from '../../src/core/converter.js';
 import { parseLogFormat } from '../../src/core/log-format.js';
-import { convert, dataPayload } from '../helpers.js';
+import { convert, dataPayload, WASM_MODULE } from '../helpers.js';
 
 const R1 =
   '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
@@ -64,7 +64,11 @@ describe('object-level errors', () => {
   });
 
   it('a payload larger than maxRecordBytes fails without buffering the rest', () => {
-    const converter = new FlowLogConverter({ maxRecordBytes: 2048, onData: () => {} });
+    const converter = new FlowLogConverter({
+      wasmModule: WASM_MODULE,
+      maxRecordBytes: 2048,
+      onData: () => {},
+    });
     const payload = Buffer.from(dataPayload(Array.from({ length: 40 }, () => ({ message: R1 }))));
     let error = converter.write(payload.subarray(0, 1000));
     expect(error).toBeUndefined();
@@ -78,7 +82,11 @@ describe('object-level errors', () => {
 
   it('a text line longer than maxRecordBytes fails, also when it comes whole', () => {
     for (const text of ['2 '.repeat(600), `${'2 '.repeat(600)}\n`]) {
-      const converter = new FlowLogConverter({ maxRecordBytes: 1024, onData: () => {} });
+      const converter = new FlowLogConverter({
+        wasmModule: WASM_MODULE,
+        maxRecordBytes: 1024,
+        onData: () => {},
+      });
       const error = converter.write(Buffer.from(text)) ?? converter.end();
       expect(error?.code).toBe('RECORD_TOO_LARGE');
       expect(error?.message).toBe(
@@ -139,7 +147,11 @@ describe('record-level rejects: the record is set aside, the object goes on', ()
 
   it('a rejected record leaves no half row behind, even with a tiny output buffer', () => {
     const out: Buffer[] = [];
-    const converter = new FlowLogConverter({ outputChunkBytes: 8, onData: (b) => out.push(Buffer.from(b)) });
+    const converter = new FlowLogConverter({
+      wasmModule: WASM_MODULE,
+      outputChunkBytes: 8,
+      onData: (b) => out.push(Buffer.from(b)),
+    });
     converter.write(Buffer.from(`${R1}\n${R1.replace('22', 'x')}\n${R1}\n`));
     converter.end();
     const lines = Buffer.concat(out).toString().trimEnd().split('\n');

@@ -3,7 +3,14 @@ import { FlowLogConverter, PAYLOAD_PARSERS, type PayloadParser } from '../../src
 import { FlowhoseError, type Reject } from '../../src/core/errors.js';
 import { parseLogFormat } from '../../src/core/log-format.js';
 import { generatePayloads } from '../../src/gen/corpus.js';
-import { CONTROL_PAYLOAD, type Converted, convertPieces, dataPayload, randomCuts } from '../helpers.js';
+import {
+  CONTROL_PAYLOAD,
+  type Converted,
+  convertPieces,
+  dataPayload,
+  randomCuts,
+  WASM_MODULE,
+} from '../helpers.js';
 
 /**
  * The streaming core must give the same bytes however its input is cut: at every byte boundary,
@@ -130,6 +137,7 @@ describe('the size limit does not depend on chunk edges', () => {
     const out: Buffer[] = [];
     const rejects: Reject[] = [];
     const converter = new FlowLogConverter({
+      wasmModule: WASM_MODULE,
       maxRecordBytes: max,
       payloadParser: parser,
       onData: (b) => out.push(Buffer.from(b)),

@@ -10,7 +10,7 @@ import {
 } from '../../src/core/log-format.js';
 import { WasmFramer } from '../../src/core/wasm-framer.js';
 import { createRandom } from '../../src/gen/corpus.js';
-import { dataPayload, expectSameAsScanner, randomCuts } from '../helpers.js';
+import { dataPayload, expectSameAsScanner, randomCuts, WASM_MODULE } from '../helpers.js';
 
 /**
  * Adversarial review of the WebAssembly fast path (src/wasm/payload-to-csv.ts driven by
@@ -48,6 +48,7 @@ function run(input: Buffer, parser: PayloadParser, options: RunOptions = {}): Re
     maxRecordBytes: options.maxRecordBytes,
     wasmMemoryLimit: options.wasmMemoryLimit,
     payloadParser: parser,
+    wasmModule: WASM_MODULE,
     onData: (b) => out.push(Buffer.from(b)),
     onReject: (r) => rejects.push(r),
   });
@@ -137,10 +138,11 @@ describe('wasm fast path: divergences an adversarial review found, fixed', () =>
     // In a child process against dist/ (npm run build), so that a hang fails instead of stalling.
     const script = `
       import { FlowLogConverter } from ${JSON.stringify(new URL('../../dist/src/core/converter.js', import.meta.url).href)};
+      import { loadPayloadToCsv } from ${JSON.stringify(new URL('../../dist/src/wasm/load.js', import.meta.url).href)};
       const input = Buffer.from('{"logEvents":[{"timestamp":0,"message":"${RECORD}"}]}');
       for (const payloadParser of ['scanner', 'wasm']) {
         let bytes = 0;
-        const c = new FlowLogConverter({ payloadParser, outputChunkBytes: 0, onData: (b) => { bytes += b.length; } });
+        const c = new FlowLogConverter({ payloadParser, wasmModule: loadPayloadToCsv(), outputChunkBytes: 0, onData: (b) => { bytes += b.length; } });
         const error = c.write(input) ?? c.end();
         console.log(payloadParser, error?.code, bytes);
       }`;
@@ -795,7 +797,7 @@ function fuzzCase(random: () => number): { input: Buffer; format: FlowFormat; op
 
 /** Payloads the module converted itself (not declined) when fed `input` whole. */
 function fastPayloads(input: Buffer, format: FlowFormat): number {
-  const framer = new WasmFramer(format, 1 << 30);
+  const framer = new WasmFramer(WASM_MODULE!, format, 1 << 30);
   let payloads = 0;
   framer.push(
     input,

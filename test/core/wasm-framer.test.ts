@@ -4,14 +4,21 @@ import type { FlowhoseError } from '../../src/core/errors.js';
 import { DEFAULT_FORMAT, parseLogFormat } from '../../src/core/log-format.js';
 import { WasmFramer } from '../../src/core/wasm-framer.js';
 import { generatePayloads } from '../../src/gen/corpus.js';
-import { CONTROL_PAYLOAD, convertPieces, dataPayload, expectSameAsScanner, randomCuts } from '../helpers.js';
+import {
+  CONTROL_PAYLOAD,
+  convertPieces,
+  dataPayload,
+  expectSameAsScanner,
+  randomCuts,
+  WASM_MODULE,
+} from '../helpers.js';
 
 const RECORD =
   '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
 
 /** Pushes one payload through a fresh WasmFramer: the CSV it wrote itself, or undefined if it declined. */
 function fastPath(payload: Buffer, format = DEFAULT_FORMAT): { csv: string; rows: number } | undefined {
-  const framer = new WasmFramer(format, 1 << 20);
+  const framer = new WasmFramer(WASM_MODULE!, format, 1 << 20);
   let declined = false;
   let csv = '';
   let rows = 0;
@@ -63,7 +70,12 @@ describe('WebAssembly fast path', () => {
     const codes: (string | undefined)[] = [];
     for (const cuts of [[], [40], [40, 200], [40, 400]]) {
       const results = (['scanner', 'wasm'] as const).map((parser) => {
-        const out = new FlowLogConverter({ payloadParser: parser, maxRecordBytes: 300, onData: () => {} });
+        const out = new FlowLogConverter({
+          payloadParser: parser,
+          wasmModule: WASM_MODULE,
+          maxRecordBytes: 300,
+          onData: () => {},
+        });
         let error: FlowhoseError | undefined;
         let from = 0;
         for (const cut of [...cuts, payload.length]) {
@@ -94,6 +106,7 @@ describe('WebAssembly fast path', () => {
       const rejects: unknown[] = [];
       const converter = new FlowLogConverter({
         payloadParser: parser,
+        wasmModule: WASM_MODULE,
         wasmMemoryLimit: 1024 * 1024,
         onData: (b) => out.push(Buffer.from(b)),
         onReject: (r) => rejects.push(r),
@@ -132,6 +145,7 @@ describe('WebAssembly fast path', () => {
           let bytes = 0;
           const converter = new FlowLogConverter({
             payloadParser: parser,
+            wasmModule: WASM_MODULE,
             maxRecordBytes,
             wasmMemoryLimit: 256 * 1024,
             onData: (b) => {
