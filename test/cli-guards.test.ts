@@ -169,3 +169,20 @@ it('--shard -1/2 and --zlib-threads 0 are usage errors that say the rule (exit 1
   expect(threads.stderr).toContain('--zlib-threads must be a whole number from 1 to 1024, got 0');
   expect(threads.stdout.length).toBe(0);
 });
+
+it('a failure the core ties to an option names its flag end to end (RECORD_TOO_LARGE → --max-record-size)', async () => {
+  const input = join(dir, 'too-large');
+  await writeFile(input, firehoseObject([dataPayload([{ message: `2 ${'x'.repeat(2000)}` }])]));
+  const run = await flowhose([
+    'convert',
+    input,
+    '--to',
+    join(dir, 'too-large-out'),
+    '--max-record-size',
+    '1k',
+  ]);
+  expect(run.code, run.stderr).toBe(2);
+  expect(run.stderr).toMatch(
+    /RECORD_TOO_LARGE: a JSON payload exceeds the record size limit of 1024 bytes .*; see --max-record-size\n/,
+  );
+});

@@ -73,9 +73,15 @@ const INTERRUPTED: TaskError = {
   message: 'stopped before it finished; nothing was written',
 };
 
+/** The option that governs the failure travels with it, so the CLI can name its flag. */
+const fromFlowhoseError = (error: FlowhoseError): TaskError =>
+  error.option
+    ? { code: error.code, message: error.message, option: error.option }
+    : { code: error.code, message: error.message };
+
 /** Turns whatever was thrown into a code and a message that names the cause. */
 export function classify(error: unknown, signal?: AbortSignal): TaskError {
-  if (error instanceof FlowhoseError) return { code: error.code, message: error.message };
+  if (error instanceof FlowhoseError) return fromFlowhoseError(error);
   if (signal?.aborted) return INTERRUPTED;
   if (error instanceof StageFailure) return classifyStage(error);
   const e = error as SdkError;
@@ -96,7 +102,7 @@ export function classify(error: unknown, signal?: AbortSignal): TaskError {
  */
 function classifyStage(failure: StageFailure): TaskError {
   const cause = failure.cause as SdkError;
-  if (cause instanceof FlowhoseError) return { code: cause.code, message: cause.message };
+  if (cause instanceof FlowhoseError) return fromFlowhoseError(cause);
   if (cause?.name === 'AbortError') return INTERRUPTED;
   const status = cause?.$metadata?.httpStatusCode;
   let code: ObjectErrorCode = failure.stage === 'read' ? 'READ_FAILED' : 'WRITE_FAILED';

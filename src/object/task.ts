@@ -1,4 +1,5 @@
 import type { PayloadParser } from '../core/converter.js';
+import type { GoverningOption, ObjectErrorCode } from '../core/errors.js';
 import type { SourceRef } from '../io/refs.js';
 import type { S3Settings } from '../io/s3-url.js';
 import type { Layout } from './layout.js';
@@ -68,12 +69,12 @@ export interface TaskResult extends Counts {
 }
 
 export interface TaskError {
-  code: string;
+  code: ObjectErrorCode;
   message: string;
   /** A network or server hiccup: trying the whole object again may succeed. */
   retryable?: boolean;
   /** The library option that governs this failure (`maxRecordBytes`): the CLI names its flag. */
-  option?: string;
+  option?: GoverningOption;
 }
 
 /** A result's counters before anything was read. */

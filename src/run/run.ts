@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../cli/config.js';
 import { createProgress } from '../cli/progress.js';
 import { Reporter, type RunSummary } from '../cli/report.js';
+import type { ObjectErrorCode } from '../core/errors.js';
 import { createAdapters } from '../io/adapters.js';
 import type { S3Settings } from '../io/s3-url.js';
 import { convertObject } from '../object/convert-object.js';
@@ -278,7 +279,7 @@ async function cleanUpAfterCrash(dest: DestRef, options: ConvertOptions): Promis
   );
 }
 
-function failed(source: string, dest: string, code: string, message: string): TaskResult {
+function failed(source: string, dest: string, code: ObjectErrorCode, message: string): TaskResult {
   return {
     source,
     dest,
