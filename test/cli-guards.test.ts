@@ -186,3 +186,14 @@ it('a failure the core ties to an option names its flag end to end (RECORD_TOO_L
     /RECORD_TOO_LARGE: a JSON payload exceeds the record size limit of 1024 bytes .*; see --max-record-size\n/,
   );
 });
+
+it('--dry-run lists a file name holding terminal escapes escaped', async () => {
+  const input = join(dir, 'hostile-names');
+  await mkdir(input, { recursive: true });
+  await writeFile(join(input, 'evil\x1b]0;pwned\x07name'), firehoseObject([dataPayload([{ message: 'x' }])]));
+  const run = await flowhose(['convert', input, '--to', join(dir, 'hostile-names-out'), '--dry-run']);
+  expect(run.code, run.stderr).toBe(0);
+  const stdout = String(run.stdout);
+  expect(stdout).toContain('evil\\x1b]0;pwned\\x07name');
+  expect(stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+});

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfig } from '../src/cli/config.js';
 import { formatSummary, Reporter } from '../src/cli/report.js';
-import { escapeControl } from '../src/cli/safe-text.js';
+import { escapeControl } from '../src/core/safe-text.js';
 import { noCounts, type TaskResult } from '../src/object/task.js';
 import { exitCodeOf, run } from '../src/run/run.js';
 

@@ -1,11 +1,11 @@
 import yargs, { type Argv, type Options } from 'yargs';
 import { DEFAULT_FIELDS } from '../core/fields.js';
+import { escapeControl } from '../core/safe-text.js';
 import { writeCorpus } from '../gen/write-corpus.js';
 import { exitCodeOf } from '../run/run.js';
 import { SetupError } from '../run/setup-error.js';
 import { createConfig } from './config.js';
 import { defaultHelp, OPTIONS, type OptionSpec, type RawConvertOptions, rawKey } from './options.js';
-import { escapeControl } from './safe-text.js';
 import { runWithSignals } from './signals.js';
 import { UsageError } from './usage-error.js';
 import { readLogFormat } from './validate.js';

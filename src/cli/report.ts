@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { escapeControl } from '../core/safe-text.js';
 import { type Counts, noCounts, type TaskError, type TaskResult } from '../object/task.js';
 import { flagFor } from './options.js';
-import { escapeControl } from './safe-text.js';
 
 export interface RunSummary extends Counts {
   ok: number;

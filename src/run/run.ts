@@ -4,6 +4,7 @@ import type { Config } from '../cli/config.js';
 import { createProgress } from '../cli/progress.js';
 import { Reporter, type RunSummary } from '../cli/report.js';
 import type { ObjectErrorCode } from '../core/errors.js';
+import { escapeControl } from '../core/safe-text.js';
 import { createAdapters } from '../io/adapters.js';
 import type { S3Settings } from '../io/s3-url.js';
 import { convertObject } from '../object/convert-object.js';
@@ -336,7 +337,7 @@ async function dryRun(
       const dest = destinationFor(layoutOf(item, config));
       const source = describeSource(item.source);
       if ('error' in dest) {
-        env.stdout.write(`fail    ${source}: ${dest.error}\n`);
+        env.stdout.write(`fail    ${escapeControl(source)}: ${escapeControl(dest.error)}\n`);
         return;
       }
       const target = describeDest(dest);
@@ -345,7 +346,7 @@ async function dryRun(
         const state = version && (await checkUpToDate(io, dest, version).catch(() => undefined));
         if (state?.upToDate) {
           upToDate++;
-          env.stdout.write(`skip    ${source} (up to date: ${target})\n`);
+          env.stdout.write(`skip    ${escapeControl(source)} (up to date: ${escapeControl(target)})\n`);
           return;
         }
       }
@@ -361,7 +362,9 @@ async function dryRun(
           : undefined);
       if (size === undefined) unsized++;
       else bytes += size;
-      env.stdout.write(`convert ${source} -> ${target}${size !== undefined ? ` (${size} bytes)` : ''}\n`);
+      env.stdout.write(
+        `convert ${escapeControl(source)} -> ${escapeControl(target)}${size !== undefined ? ` (${size} bytes)` : ''}\n`,
+      );
     },
     env.stop,
   );
