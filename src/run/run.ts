@@ -307,13 +307,29 @@ async function streamToStdout(
   const cancel = new AbortController();
   const onAbort = () => cancel.abort();
   env.stop?.addEventListener('abort', onAbort, { once: true });
+  let stuck: string | undefined;
   try {
     const layout: Layout = layoutOf({ source, relative: 'stdin' }, config);
-    reporter.add(await convertObject({ source, layout, options }, undefined, cancel.signal));
+    // A read that cannot be interrupted (a FIFO nobody writes to) would keep the stream, and with
+    // it the summary, waiting for good: past the abandon time the run reports what it has.
+    const converting = convertObject({ source, layout, options }, undefined, cancel.signal);
+    const result = await unlessCancelledFor(converting, cancel.signal, ABANDON_AFTER_MS);
+    if (result === LEFT) {
+      const target = describeLayout(layout);
+      reporter.add(
+        failed(
+          describeSource(source),
+          target,
+          'INTERRUPTED',
+          `still being cancelled ${ABANDON_AFTER_MS / 1000} s after the cancel, so left behind`,
+        ),
+      );
+      stuck = `the conversion did not stop within ${ABANDON_AFTER_MS / 1000} s of the cancel (a read blocked in a system call, such as opening a FIFO nobody writes to, cannot be stopped)`;
+    } else reporter.add(result);
   } finally {
     env.stop?.removeEventListener('abort', onAbort);
   }
-  return { ...(await reporter.finish()), interrupted: cancel.signal.aborted };
+  return { ...(await reporter.finish()), stuck, interrupted: cancel.signal.aborted };
 }
 
 /** Lists and decides, writes nothing: one line per object on stdout, counts on stderr. */
