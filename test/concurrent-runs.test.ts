@@ -1,35 +1,12 @@
-/**
- * Two real processes (`node bin/flowhose.cjs convert …`) racing on the same objects into one --to. They may
- * duplicate work, but every output must be one writer's complete bytes: each gunzips to exactly the expected
- * CSV, no temporary file is left, and a third run finds everything up to date.
- */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateObject, generatePayloads, type ObjectOptions } from '../src/gen/corpus.js';
-import { convert, listFiles } from './helpers.js';
+import { convert, listFiles, runFlowhose } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'flowhose.cjs');
-
-interface Run {
-  code: number | null;
-  stderr: string;
-}
-
-function flowhose(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    const err: Buffer[] = [];
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr: Buffer.concat(err).toString('utf8') }));
-  });
-}
+const flowhose = (args: string[]) => runFlowhose(args);
 
 let tmp: string;
 beforeAll(async () => {

@@ -1,33 +1,11 @@
-/**
- * Resume of local outputs, end to end through the built CLI: what a rerun skips, what it redoes, and what it
- * never reads as input.
- */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dataPayload, firehoseObject, HEADER_V2, listFiles } from './helpers.js';
+import { dataPayload, firehoseObject, HEADER_V2, listFiles, runFlowhose } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'flowhose.cjs');
-
-interface Run {
-  code: number | null;
-  stderr: string;
-}
-
-function flowhose(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-    const err: Buffer[] = [];
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr: Buffer.concat(err).toString('utf8') }));
-  });
-}
+const flowhose = (args: string[]) => runFlowhose(args);
 
 let tmp: string;
 let counter = 0;
