@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_PAYLOAD_PARSER, PAYLOAD_PARSERS } from '../core/converter.js';
 import { DEFAULT_S3_TIMEOUT_SECONDS, type S3Settings } from '../io/s3-url.js';
 import type { ConvertOptions } from '../object/task.js';
-import { COMPRESSIONS, type Compression, ZSTD_NODE, zstdUnavailable } from '../streams/codecs.js';
+import { COMPRESSIONS, type Compression, zstdUnavailable } from '../streams/codecs.js';
 import { UsageError } from './usage-error.js';
 import {
   destination,
@@ -83,8 +83,8 @@ const GZIP_STRATEGIES = ['filtered', 'default'] as const;
 
 /**
  * From the pipeline suite's zstd level sweep (bench/RESULTS.md): on flow-log CSV level 1 costs a sixth
- * of gzip-6's CPU for 3.8% more bytes, and levels 2–5 (zstd's own default, 3, among them) are both
- * larger and slower than 1. `--zstd-level 7` is the fastest level no larger than gzip-6.
+ * to a quarter of gzip-6's CPU for 3.8% more bytes, and levels 2–5 (zstd's own default, 3, among them)
+ * are both larger and slower than 1. `--zstd-level 7` is the fastest level no larger than gzip-6.
  */
 export const DEFAULT_ZSTD_LEVEL = 1;
 
@@ -170,7 +170,7 @@ export const OPTIONS = {
     flag: 'compression',
     kind: 'string',
     layer: 'task',
-    describe: `Output compression: gzip (.csv.gz), zstd (.csv.zst; Node ${ZSTD_NODE}+) or none (.csv)`,
+    describe: 'Output compression: gzip (.csv.gz), zstd (.csv.zst; Node 22.15+ or 23.8+) or none (.csv)',
     default: ({ values }): Compression => (values.gzipLevel === 0 || values.gzip === false ? 'none' : 'gzip'),
     defaultHelp: '"gzip"; "none" with --no-gzip or --gzip-level 0',
     parse: oneOf(COMPRESSIONS),
