@@ -8,6 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import yargs from 'yargs';
+import { DEFAULT_ZSTD_LEVEL } from '../src/cli/options.js';
 import { generatePayloads } from '../src/gen/corpus.js';
 import { writeCorpus } from '../src/gen/write-corpus.js';
 import { scalingChart } from './chart.js';
@@ -26,6 +27,9 @@ export interface BenchArgs {
   chunkSizes: number[];
   pipelineChunkSizes: number[];
   levelSweep: boolean;
+  /** zstd levels of the level sweep; zstd levels convert runs at. Skipped, with a note, where Node has no zstd. */
+  zstdSweep: number[];
+  zstdLevels: number[];
   time: number;
   out: string;
   quiet?: boolean;
@@ -86,6 +90,8 @@ export async function runBench(args: BenchArgs): Promise<string> {
         levels: args.levels,
         chunkSizes: args.pipelineChunkSizes,
         levelSweep: args.levelSweep,
+        zstdSweep: args.zstdSweep,
+        zstdLevels: args.zstdLevels,
         log,
       });
       sections.push('## Pipeline suite', '', pipelineTables(pipeline, cores), '');
@@ -100,6 +106,15 @@ export async function runBench(args: BenchArgs): Promise<string> {
               .filter((r) => r.level === level)
               .map((r) => ({ x: r.workers, y: r.bytesDecoded / 1e6 / r.wallS })),
           })),
+          ...args.zstdLevels
+            .map((level, i) => ({
+              name: `zstd-${level}`,
+              color: ['#9467bd', '#ff7f0e', '#8c564b'][i % 3]!,
+              points: pipeline!.zstdRuns
+                .filter((r) => r.level === level)
+                .map((r) => ({ x: r.workers, y: r.bytesDecoded / 1e6 / r.wallS })),
+            }))
+            .filter((series) => series.points.length > 0),
           ...args.levels.map((level, i) => {
             const one = pipeline!.runs.find(
               (r) => r.level === level && r.workers === Math.min(...args.workers),
@@ -196,6 +211,7 @@ function recommend(
         );
       }
     }
+    lines.push(...recommendZstd(pipeline));
     // Chunk size by CPU per byte: on a busy many-core host, CPU is throughput.
     const cheapest = [...pipeline.chunkRuns].sort((a, b) => a.cpuS - b.cpuS)[0];
     if (cheapest) {
@@ -212,6 +228,35 @@ function recommend(
   );
   return lines;
 }
+
+/** zstd against gzip-6 at the most workers measured, and the sweep either side of each zstd level. */
+function recommendZstd(pipeline: PipelineSuiteResult): string[] {
+  if (pipeline.zstdNote) return [`- zstd: not measured (${pipeline.zstdNote})`];
+  const lines: string[] = [];
+  const most = Math.max(...pipeline.zstdRuns.map((r) => r.workers));
+  const gzip = pipeline.runs.find((r) => r.level === 6 && r.workers === most);
+  for (const run of pipeline.zstdRuns.filter((r) => r.workers === most)) {
+    const vs = gzip
+      ? `: ${(run.bytesDecoded / run.wallS / (gzip.bytesDecoded / gzip.wallS)).toFixed(2)}× gzip-6's MB/s, output ${((run.bytesOut / gzip.bytesOut) * 100).toFixed(1)}% of gzip-6's`
+      : '';
+    lines.push(
+      `- --compression zstd --zstd-level ${run.level} at --workers ${most}: ${(run.bytesDecoded / 1e6 / run.wallS).toFixed(0)} MB/s${vs}`,
+    );
+  }
+  const six = pipeline.gzipLevels.find((g) => g.level === 6);
+  if (six && pipeline.zstdLevels.length > 0) {
+    const smaller = pipeline.zstdLevels.find((z) => z.bytesOut <= six.bytesOut);
+    lines.push(
+      smaller
+        ? `- the fastest zstd level no larger than gzip-6 is ${smaller.level}: ${((smaller.cpuS / six.cpuS) * 100).toFixed(0)}% of gzip-6's compression CPU`
+        : '- no zstd level measured is as small as gzip-6',
+    );
+  }
+  return lines;
+}
+
+/** The default zstd sweep: the fast levels one by one, then two steps up. */
+const ZSTD_SWEEP = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12];
 
 const list = (value: string | number) =>
   String(value)
@@ -248,6 +293,16 @@ export async function main(argv: string[]): Promise<number> {
       default: true,
       describe: 'gzip the produced CSV alone at levels 1–9 (CPU against size)',
     })
+    .option('zstd-sweep', {
+      type: 'string',
+      default: ZSTD_SWEEP.join(','),
+      describe: 'zstd levels of the level sweep (19 alone costs ~100× level 1)',
+    })
+    .option('zstd-levels', {
+      type: 'string',
+      default: String(DEFAULT_ZSTD_LEVEL),
+      describe: 'zstd levels convert runs at, at each worker count (Node 22.15+)',
+    })
     .option('pipeline-chunk-sizes', {
       type: 'string',
       default: '65536,262144,1048576,4194304',
@@ -269,6 +324,8 @@ export async function main(argv: string[]): Promise<number> {
     chunkSizes: list(args.chunkSizes),
     pipelineChunkSizes: list(args.pipelineChunkSizes),
     levelSweep: args.levelSweep,
+    zstdSweep: list(args.zstdSweep),
+    zstdLevels: list(args.zstdLevels),
     time: args.time,
     out: args.out,
   });

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
 import { createConfig } from '../src/cli/config.js';
 import { run } from '../src/run/run.js';
+import { CODECS } from '../src/streams/codecs.js';
 import { gunzipLayers } from '../src/streams/gunzip-layers.js';
 import { naiveRegex } from './variants.js';
 
@@ -20,13 +21,21 @@ export type ChildJob =
       input: string;
       out: string;
       workers: number;
+      /** The gzip level; with `zstd`, the zstd level instead. */
       level: number;
+      zstd?: boolean;
       chunkSize?: number;
       parser?: string;
     }
   | { mode: 'gunzip'; files: string[]; chunkSize: number }
-  | { mode: 'gunzip-gzip'; files: string[]; csvFiles: string[]; level: number; chunkSize: number }
-  | { mode: 'gzip'; csvFiles: string[]; level: number; chunkSize: number }
+  | {
+      mode: 'gunzip-gzip' | 'gunzip-zstd';
+      files: string[];
+      csvFiles: string[];
+      level: number;
+      chunkSize: number;
+    }
+  | { mode: 'gzip' | 'zstd'; csvFiles: string[]; level: number; chunkSize: number }
   | { mode: 'naive'; files: string[]; level: number; out: string };
 
 export interface ChildResult {
@@ -60,7 +69,7 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       inputs: [job.input],
       to: job.out,
       workers: job.workers,
-      gzipLevel: job.level,
+      ...(job.zstd ? { compression: 'zstd', zstdLevel: job.level } : { gzipLevel: job.level }),
       chunkSize: job.chunkSize,
       parser: job.parser,
       overwrite: true,
@@ -80,7 +89,7 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
   let decoded = 0;
   let out = 0;
   let rows = 0;
-  if (job.mode === 'gunzip' || job.mode === 'gunzip-gzip') {
+  if (job.mode === 'gunzip' || job.mode === 'gunzip-gzip' || job.mode === 'gunzip-zstd') {
     for (const file of job.files) {
       const c = counter();
       await pipeline(
@@ -91,16 +100,31 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       decoded += c.bytes();
     }
   }
-  if (job.mode === 'gunzip-gzip' || job.mode === 'gzip') {
+  if (
+    job.mode === 'gunzip-gzip' ||
+    job.mode === 'gzip' ||
+    job.mode === 'gunzip-zstd' ||
+    job.mode === 'zstd'
+  ) {
+    const zstd = job.mode === 'zstd' || job.mode === 'gunzip-zstd';
     for (const file of job.csvFiles) {
       const c = counter();
       await pipeline(
         createReadStream(file, { highWaterMark: job.chunkSize }),
-        createGzip({ level: job.level, strategy: constants.Z_FILTERED, chunkSize: job.chunkSize }),
+        // zstd exactly as convert writes it (its codec's stage); gzip as zlib alone.
+        zstd
+          ? CODECS.zstd.createStream({
+              level: 0,
+              strategy: 'default',
+              concurrency: 1,
+              zstdLevel: job.level,
+              chunkSize: job.chunkSize,
+            })!
+          : createGzip({ level: job.level, strategy: constants.Z_FILTERED, chunkSize: job.chunkSize }),
         c.sink,
       );
       out += c.bytes();
-      if (job.mode === 'gzip') decoded += (await stat(file)).size;
+      if (job.mode === 'gzip' || job.mode === 'zstd') decoded += (await stat(file)).size;
     }
   }
   if (job.mode === 'naive') {

@@ -9,6 +9,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CHUNK_SIZE } from '../src/cli/options.js';
+import { zstdUnavailable } from '../src/streams/codecs.js';
 import { kib } from './parser.js';
 import type { ChildJob, ChildResult } from './pipeline-child.js';
 
@@ -23,6 +24,10 @@ export interface PipelineSuiteOptions {
   chunkSizes: number[];
   /** Also gzip the CSV alone at every level 1–9: CPU against size, to choose the default level. */
   levelSweep?: boolean;
+  /** With levelSweep: the zstd levels the CSV is compressed at alone (skipped, with a note, where Node has no zstd). */
+  zstdSweep?: number[];
+  /** zstd levels convert runs at, at each worker count, beside the gzip levels (none where Node has no zstd). */
+  zstdLevels?: number[];
   log: (line: string) => void;
 }
 
@@ -50,6 +55,14 @@ export interface PipelineSuiteResult {
   chunkRuns: ConvertRun[];
   /** gzip alone of the produced CSV at each level 1–9 (bytesDecoded: CSV bytes in). */
   gzipLevels: (ChildResult & { level: number })[];
+  /** zstd alone of the same CSV, by level. */
+  zstdLevels: (ChildResult & { level: number })[];
+  /** convert with --compression zstd at each zstd level and worker count. */
+  zstdRuns: ConvertRun[];
+  /** gunzip + zstd of the produced CSV, by zstd level. */
+  zstdFloors: { level: number; floor: ChildResult }[];
+  /** Why the zstd measurements are missing, when they are (Node without zstd). */
+  zstdNote?: string;
   corpusBytes: number;
   files: number;
 }
@@ -116,6 +129,36 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
       gzipLevels.push({ ...(await runChild({ mode: 'gzip', csvFiles, level, chunkSize })), level });
     }
   }
+  // Where node:zlib has no zstd the suite still runs: the zstd tables say why they are empty.
+  const zstdAsked = (options.levelSweep && options.zstdSweep?.length) || options.zstdLevels?.length;
+  const zstdNote = zstdAsked ? zstdUnavailable('zstd') : undefined;
+  if (zstdNote) log(`  skipped: ${zstdNote}`);
+  const zstdLevels: PipelineSuiteResult['zstdLevels'] = [];
+  if (options.levelSweep && !zstdNote) {
+    for (const level of options.zstdSweep ?? []) {
+      log(`  zstd-${level} of the CSV alone`);
+      zstdLevels.push({ ...(await runChild({ mode: 'zstd', csvFiles, level, chunkSize })), level });
+    }
+  }
+  const zstdRuns: ConvertRun[] = [];
+  const zstdFloors: PipelineSuiteResult['zstdFloors'] = [];
+  for (const level of zstdNote ? [] : (options.zstdLevels ?? [])) {
+    log(`  floor: gunzip + zstd-${level} of the same CSV`);
+    zstdFloors.push({
+      level,
+      floor: await runChild({ mode: 'gunzip-zstd', files, csvFiles, level, chunkSize }),
+    });
+    for (const workers of options.workers) {
+      log(`  convert --workers ${workers} --compression zstd --zstd-level ${level}`);
+      const out = join(options.scratch, `out-${workers}-zstd-${level}`);
+      const result = await runChild(
+        { mode: 'convert', input: options.corpus, out, workers, level, zstd: true },
+        envFor(workers),
+      );
+      zstdRuns.push({ ...result, workers, level, chunkSize });
+      await rm(out, { recursive: true, force: true });
+    }
+  }
   const levels: LevelFloors[] = [];
   const runs: ConvertRun[] = [];
   for (const level of options.levels) {
@@ -150,7 +193,19 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
     await rm(out, { recursive: true, force: true });
   }
   await rm(options.scratch, { recursive: true, force: true });
-  return { gunzip, levels, runs, chunkRuns, gzipLevels, corpusBytes, files: files.length };
+  return {
+    gunzip,
+    levels,
+    runs,
+    chunkRuns,
+    gzipLevels,
+    zstdLevels,
+    zstdRuns,
+    zstdFloors,
+    zstdNote,
+    corpusBytes,
+    files: files.length,
+  };
 }
 
 /** The naive pipeline with the same parallelism: files dealt round-robin to N processes. */
@@ -237,6 +292,7 @@ export function pipelineTables(result: PipelineSuiteResult, cores: number): stri
       );
     }
   }
+  lines.push(...zstdTables(result));
   if (result.chunkRuns.length > 0) {
     lines.push(
       '',
@@ -252,4 +308,48 @@ export function pipelineTables(result: PipelineSuiteResult, cores: number): stri
     }
   }
   return lines.join('\n');
+}
+
+/** As the gzip table writes it: +17.9%, -3.2%. */
+const signed = (n: number) => `${n >= 0 ? '+' : ''}${f(n, 1)}%`;
+
+/** zstd next to gzip-6 of the same CSV: the level sweep, then convert itself at the measured zstd levels. */
+function zstdTables(result: PipelineSuiteResult): string[] {
+  const lines: string[] = [];
+  if (result.zstdNote) return ['', `zstd: not measured: ${result.zstdNote}.`];
+  const six = result.gzipLevels.find((g) => g.level === 6);
+  if (result.zstdLevels.length > 0) {
+    lines.push(
+      '',
+      `zstd alone of the same CSV (${f(result.zstdLevels[0]!.bytesDecoded / 1e6, 1)} MB, as convert writes it: one frame, XXH64 checksum), by level${six ? ', against gzip-6 above' : ''}:`,
+      '',
+      '| zstd level | CPU s | MB of CSV per CPU s | output MB | size vs gzip-6 | CPU vs gzip-6 |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const z of result.zstdLevels) {
+      const size = six ? signed((z.bytesOut / six.bytesOut - 1) * 100) : '';
+      const cpu = six ? signed((z.cpuS / six.cpuS - 1) * 100) : '';
+      lines.push(
+        `| ${z.level} | ${f(z.cpuS)} | ${f(z.bytesDecoded / 1e6 / z.cpuS, 0)} | ${f(z.bytesOut / 1e6, 2)} | ${size} | ${cpu} |`,
+      );
+    }
+  }
+  if (result.zstdRuns.length > 0) {
+    lines.push(
+      '',
+      'convert --compression zstd, against convert at gzip-6 with the same workers (when measured above):',
+      '',
+      '| zstd | workers | wall s | CPU s | MB/s (decompressed) | peak RSS MB | output MB | CPU ÷ floor CPU | × gzip-6 MB/s | output ÷ gzip-6 |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const run of result.zstdRuns) {
+      const floor = result.zstdFloors.find((z) => z.level === run.level)!.floor;
+      const gzip = result.runs.find((r) => r.level === 6 && r.workers === run.workers);
+      const rate = run.bytesDecoded / run.wallS;
+      lines.push(
+        `| ${run.level} | ${run.workers} | ${f(run.wallS)} | ${f(run.cpuS)} | ${f(rate / 1e6, 1)} | ${f(run.maxRssMB, 0)} | ${f(run.bytesOut / 1e6, 1)} | ${f(run.cpuS / floor.cpuS)} | ${gzip ? f(rate / (gzip.bytesDecoded / gzip.wallS)) : ''} | ${gzip ? f(run.bytesOut / gzip.bytesOut, 3) : ''} |`,
+      );
+    }
+  }
+  return lines;
 }

@@ -9,6 +9,7 @@ import { parserTable, runParserSuite } from '../bench/parser.js';
 import { pipelineTables, runPipelineSuite } from '../dist/bench/pipeline.js';
 import { generatePayloads } from '../src/gen/corpus.js';
 import { writeCorpus } from '../src/gen/write-corpus.js';
+import { zstdAvailable } from '../src/streams/codecs.js';
 import { dataPayload } from './helpers.js';
 
 /** Benchmarks are not tests: these run each suite on a tiny corpus so that they cannot rot. Nothing about time is asserted. */
@@ -125,6 +126,21 @@ it('flowhose bench writes a report with recommendations and a scaling chart', as
   expect(stdout).toMatch(
     /Suggested: flowhose convert … --parser (wasm|scanner|json) --gzip-level 6 --workers 1 --zlib-threads 4 --chunk-size 256k/,
   );
+  if (zstdAvailable()) {
+    expect(stdout).toMatch(/by level, against gzip-6 above:\n\n\| zstd level \| CPU s/);
+    const sweep = stdout.match(/^\| (\d+) \| [\d.]+ \| \d+ \| [\d.]+ \| [+-][\d.]+% \| [+-][\d.]+% \|$/gm);
+    expect(sweep?.map((row) => Number(row.split('|')[1]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 12]);
+    expect(stdout).toContain('convert --compression zstd, against convert at gzip-6');
+    expect(stdout).toMatch(
+      /- --compression zstd --zstd-level 1 at --workers 1: \d+ MB\/s: [\d.]+× gzip-6's MB\/s/,
+    );
+  } else {
+    // Node 20: the zstd measurements are left out with the reason, and the rest of the report stands.
+    expect(stdout).toContain(
+      `zstd: not measured: zstd needs Node 22.15 (or 23.8) or newer, whose node:zlib has zstd; this is Node ${process.version}.`,
+    );
+    expect(stdout).not.toContain('| zstd level |');
+  }
   expect(await readFile(join(out, 'bench-results.md'), 'utf8')).toBe(stdout);
   const svg = await readFile(join(out, 'scaling.svg'), 'utf8');
   expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);

@@ -23,6 +23,8 @@ const OPTIONS: ConvertOptions = {
   gzipLevel: 6,
   gzipStrategy: 'filtered',
   parallelGzip: 0,
+  compression: 'gzip',
+  zstdLevel: 1,
   chunkSize: 64 * 1024,
   maxRecordBytes: 1 << 20,
   payloadParser: 'scanner',

@@ -8,12 +8,14 @@ import {
   type ConvertOptionsInput,
   createConvertOptions,
   DEFAULT_CHUNK_SIZE,
+  DEFAULT_ZSTD_LEVEL,
   flagFor,
   OPTIONS,
   type OptionSpec,
   type RawConvertOptions,
 } from '../src/cli/options.js';
 import { UsageError } from '../src/cli/usage-error.js';
+import { zstdAvailable } from '../src/streams/codecs.js';
 
 /** The options a command line gives, as the `convert` handler receives them. */
 async function rawOf(args: string[]): Promise<RawConvertOptions> {
@@ -63,6 +65,52 @@ const cliCases: [args: string[], message: string][] = [
   [[...IN, '--gzip-level', '-1'], '--gzip-level must be a whole number from 0 to 9, got -1'],
   [[...IN, '--gzip-strategy', 'huffman'], '--gzip-strategy must be filtered or default, got "huffman"'],
   [[...IN, '--parallel-gzip', '257'], '--parallel-gzip must be a whole number from 0 to 256, got 257'],
+  [[...IN, '--compression', 'brotli'], '--compression must be one of gzip, zstd, none, got "brotli"'],
+  [[...IN, '--compression', 'ZSTD'], '--compression must be one of gzip, zstd, none, got "ZSTD"'],
+  [[...IN, '--zstd-level', '0'], '--zstd-level must be a whole number from 1 to 19, got 0'],
+  [[...IN, '--zstd-level', '20'], '--zstd-level must be a whole number from 1 to 19, got 20'],
+  [[...IN, '--zstd-level', 'max'], '--zstd-level must be a whole number from 1 to 19, got max'],
+  // Compression options that contradict each other; checked before whether this Node has zstd.
+  [
+    [...IN, '--zstd-level', '3'],
+    '--zstd-level 3 is for zstd output: give --compression zstd too (the output is gzip without it)',
+  ],
+  [
+    [...IN, '--compression', 'gzip', '--zstd-level', '3'],
+    '--zstd-level 3 is for zstd output; it conflicts with --compression gzip',
+  ],
+  [
+    [...IN, '--compression', 'zstd', '--parallel-gzip', '4'],
+    '--parallel-gzip 4 is for gzip output; it conflicts with --compression zstd',
+  ],
+  [
+    [...IN, '--compression', 'zstd', '--gzip-strategy', 'default'],
+    '--gzip-strategy default is for gzip output; it conflicts with --compression zstd',
+  ],
+  [
+    [...IN, '--compression', 'zstd', '--gzip-level', '0'],
+    '--gzip-level 0 is for gzip output; it conflicts with --compression zstd',
+  ],
+  [
+    [...IN, '--compression', 'none', '--gzip-level', '9'],
+    '--gzip-level 9 is for gzip output; it conflicts with --compression none',
+  ],
+  [
+    [...IN, '--compression', 'gzip', '--gzip-level', '0'],
+    '--gzip-level 0 writes plain CSV; it conflicts with --compression gzip (use --compression none)',
+  ],
+  [
+    [...IN, '--compression', 'zstd', '--no-gzip'],
+    '--no-gzip writes plain CSV; it conflicts with --compression zstd',
+  ],
+  [
+    [...IN, '--compression', 'gzip', '--no-gzip'],
+    '--no-gzip writes plain CSV; it conflicts with --compression gzip',
+  ],
+  [
+    [...IN, '--compression', 'none', '--gzip'],
+    '--gzip gzips the output; it conflicts with --compression none',
+  ],
   [[...IN, '--chunk-size', 'abc'], '--chunk-size must be a size such as 65536, 64k or 1m, got "abc"'],
   [[...IN, '--chunk-size', '512'], '--chunk-size must be between 1024 and 67108864 bytes, got "512"'],
   [[...IN, '--chunk-size', '65m'], '--chunk-size must be between 1024 and 67108864 bytes, got "65m"'],
@@ -150,12 +198,26 @@ const libraryCases: [input: ConvertOptionsInput | Record<string, unknown>, messa
   [{ maxRecordBytes: 'big' }, 'maxRecordBytes must be a size such as 65536, 64k or 1m, got "big"'],
   [{ payloadParser: 'fast' }, 'payloadParser must be one of wasm, scanner, json, got "fast"'],
   [{ gzipStrategy: 'huffman' }, 'gzipStrategy must be filtered or default, got "huffman"'],
+  [{ compression: 'lz4' }, 'compression must be one of gzip, zstd, none, got "lz4"'],
+  [{ zstdLevel: 0 }, 'zstdLevel must be a whole number from 1 to 19, got 0'],
+  [
+    { zstdLevel: 5 },
+    'zstdLevel 5 is for zstd output: give compression zstd too (the output is gzip without it)',
+  ],
+  [
+    { compression: 'none', gzipLevel: 9 },
+    'gzipLevel 9 is for gzip output; it conflicts with compression none',
+  ],
+  [
+    { compression: 'zstd', parallelGzip: 2 },
+    'parallelGzip 2 is for gzip output; it conflicts with compression zstd',
+  ],
   [{ overwrite: 'yes' }, 'overwrite must be true or false, got yes'],
   [{ logFormat: 5 }, 'logFormat must be text, got 5'],
   [{ logFormat: 'a b a' }, 'logFormat: field "a" appears twice'],
   [
     { chunksize: 1 },
-    'chunksize is not a convert option; the options are logFormat, gzipLevel, gzipStrategy, parallelGzip, chunkSize, maxRecordBytes, payloadParser, overwrite, retries, s3',
+    'chunksize is not a convert option; the options are logFormat, gzipLevel, gzipStrategy, parallelGzip, compression, zstdLevel, chunkSize, maxRecordBytes, payloadParser, overwrite, retries, s3',
   ],
   [{ s3: { region: '' } }, 's3.region must be a region name such as us-east-1, got ""'],
   [
@@ -211,6 +273,8 @@ describe('defaults: one table, the same for the CLI and the library', () => {
         gzipLevel: 6,
         gzipStrategy: 'filtered',
         parallelGzip: 0,
+        compression: 'gzip',
+        zstdLevel: DEFAULT_ZSTD_LEVEL,
         chunkSize: 1024 * 1024,
         maxRecordBytes: 16 * 1024 * 1024,
         payloadParser: 'wasm',
@@ -229,6 +293,22 @@ describe('command-line shapes keep working', () => {
     expect((await configOf([...IN, '--no-gzip'])).task.gzipLevel).toBe(0);
     expect((await configOf([...IN, '--gzip-level', '9', '--no-gzip'])).task.gzipLevel).toBe(0);
     expect((await configOf([...IN, '--gzip-level', '0'])).task.gzipLevel).toBe(0);
+  });
+
+  it('--compression: gzip by default, none from --no-gzip or --gzip-level 0, or as given where it agrees', async () => {
+    const compression = async (args: string[]) => (await configOf([...IN, ...args])).task.compression;
+    expect(await compression([])).toBe('gzip');
+    expect(
+      await compression(['--gzip-level', '9', '--parallel-gzip', '4', '--gzip-strategy', 'default']),
+    ).toBe('gzip');
+    expect(await compression(['--no-gzip'])).toBe('none');
+    expect(await compression(['--gzip-level', '0'])).toBe('none');
+    expect(await compression(['--no-gzip', '--gzip-level', '9', '--parallel-gzip', '4'])).toBe('none');
+    expect(await compression(['--compression', 'none'])).toBe('none');
+    expect(await compression(['--compression', 'none', '--no-gzip', '--gzip-level', '0'])).toBe('none');
+    expect(await compression(['--compression', 'gzip', '--gzip', '--gzip-level', '1'])).toBe('gzip');
+    expect(createConvertOptions({ gzipLevel: 0 }, {}).compression).toBe('none');
+    expect(createConvertOptions({ compression: 'none' }, {}).compression).toBe('none');
   });
 
   it('- is stdin as an input and stdout as --to, -o or --to=-; --rejects - too', async () => {
@@ -288,6 +368,33 @@ describe('command-line shapes keep working', () => {
     expect(flagFor('payloadParser')).toBe('--parser');
     expect(flagFor('toString')).toBeUndefined();
     expect(flagFor('nope')).toBeUndefined();
+  });
+});
+
+describe.skipIf(zstdAvailable())(`--compression zstd on Node ${process.version}, which has no zstd`, () => {
+  it('is a usage error naming this Node and the one needed', async () => {
+    const needs = `needs Node 22.15 (or 23.8) or newer, whose node:zlib has zstd; this is Node ${process.version}`;
+    expect(await messageOf(() => configOf([...IN, '--compression', 'zstd']))).toBe(
+      `--compression zstd ${needs}`,
+    );
+    expect(await messageOf(() => configOf([...IN, '--compression', 'zstd', '--zstd-level', '9']))).toBe(
+      `--compression zstd ${needs}`,
+    );
+    expect(await messageOf(() => createConvertOptions({ compression: 'zstd' }, {}))).toBe(
+      `compression zstd ${needs}`,
+    );
+  });
+});
+
+describe.skipIf(!zstdAvailable())(`--compression zstd on Node ${process.version}`, () => {
+  it('takes its level, the default level otherwise, with the gzip options left at theirs', async () => {
+    const config = await configOf([...IN, '--compression', 'zstd']);
+    expect(config.task).toMatchObject({ compression: 'zstd', zstdLevel: DEFAULT_ZSTD_LEVEL, gzipLevel: 6 });
+    expect((await configOf([...IN, '--compression', 'zstd', '--zstd-level', '19'])).task.zstdLevel).toBe(19);
+    expect(createConvertOptions({ compression: 'zstd', zstdLevel: 7 }, {})).toMatchObject({
+      compression: 'zstd',
+      zstdLevel: 7,
+    });
   });
 });
 

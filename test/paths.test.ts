@@ -21,6 +21,8 @@ describe('output names', () => {
     expect(outputName('a/b/obj.gz', 'parallel-gzip', 'csv')).toBe('a/b/obj.csv.gz');
     expect(outputName('a/b/obj.GZ', 'none')).toBe('a/b/obj.csv');
     expect(outputName('flow.log.gz', 'gzip')).toBe('flow.log.csv.gz');
+    expect(outputName('a/b/obj.gz', 'zstd')).toBe('a/b/obj.csv.zst');
+    expect(outputName('a/b/obj', 'zstd')).toBe('a/b/obj.csv.zst');
   });
 
   it('put rejects and the commit record beside the output, under names Athena skips', () => {
@@ -43,27 +45,42 @@ describe('output names', () => {
       '_x.rejects.jsonl',
       'a/.x.flowhose.json',
       '.x.csv.gz.1-2-0a0b0c0d.flowhose-tmp',
+      'a/x.csv.zst',
     ])
       expect(isLayoutName(name), name).toBe(true);
-    for (const name of ['a/x', 'x.gz', 'x.json', 'rejects.jsonl', 'csv.gz/x', 'x.csv.zst'])
+    for (const name of ['a/x', 'x.gz', 'x.zst', 'x.json', 'rejects.jsonl', 'csv.gz/x', 'x.csv.zstd'])
       expect(isLayoutName(name), name).toBe(false);
   });
 });
 
 describe('codecs', () => {
   it('the gzip options choose one: level 0 is none, parallel above 1', () => {
-    expect(chooseCodec({ gzipLevel: 0, parallelGzip: 4 }).name).toBe('none');
-    expect(chooseCodec({ gzipLevel: 6, parallelGzip: 0 }).name).toBe('gzip');
-    expect(chooseCodec({ gzipLevel: 6, parallelGzip: 1 }).name).toBe('gzip');
-    expect(chooseCodec({ gzipLevel: 9, parallelGzip: 2 }).name).toBe('parallel-gzip');
+    const gzip = { compression: 'gzip' } as const;
+    expect(chooseCodec({ ...gzip, gzipLevel: 0, parallelGzip: 4 }).name).toBe('none');
+    expect(chooseCodec({ ...gzip, gzipLevel: 6, parallelGzip: 0 }).name).toBe('gzip');
+    expect(chooseCodec({ ...gzip, gzipLevel: 6, parallelGzip: 1 }).name).toBe('gzip');
+    expect(chooseCodec({ ...gzip, gzipLevel: 9, parallelGzip: 2 }).name).toBe('parallel-gzip');
+  });
+
+  it('--compression zstd and none choose theirs, whatever the gzip options say', () => {
+    expect(chooseCodec({ compression: 'zstd', gzipLevel: 6, parallelGzip: 0 }).name).toBe('zstd');
+    expect(chooseCodec({ compression: 'zstd', gzipLevel: 0, parallelGzip: 4 }).name).toBe('zstd');
+    expect(chooseCodec({ compression: 'none', gzipLevel: 6, parallelGzip: 4 }).name).toBe('none');
   });
 
   it('drive the Content-Type: the codec, else the row format', () => {
     expect(contentTypeOf('csv', 'gzip')).toBe('application/gzip');
     expect(contentTypeOf('csv', 'parallel-gzip')).toBe('application/gzip');
     expect(contentTypeOf('csv', 'none')).toBe('text/csv; charset=utf-8');
+    expect(contentTypeOf('csv', 'zstd')).toBe('application/zstd');
     expect(
-      CODECS.none.createStream({ level: 6, strategy: 'filtered', concurrency: 1, chunkSize: 1024 }),
+      CODECS.none.createStream({
+        level: 6,
+        strategy: 'filtered',
+        concurrency: 1,
+        zstdLevel: 1,
+        chunkSize: 1024,
+      }),
     ).toBe(undefined);
   });
 });
@@ -102,6 +119,21 @@ describe('destinationFor: plain arguments in, every member name out', () => {
     });
     expect(describeDest(dest as never)).toBe('s3://b/p/a/obj.csv');
     expect(describeDest(destinationFor(layout('s3://b', 'obj')) as never)).toBe('s3://b/obj.csv.gz');
+  });
+
+  it('names a zstd output .csv.zst, typed application/zstd on S3; rejects and record as for gzip', () => {
+    expect(destinationFor(layout('s3://b/p', 'a/obj.gz', { codec: 'zstd' }))).toEqual({
+      kind: 's3',
+      bucket: 'b',
+      prefix: 'p',
+      output: 'a/obj.csv.zst',
+      rejects: 'a/_obj.rejects.jsonl',
+      contentType: 'application/zstd',
+    });
+    expect(destinationFor(layout('out', 'a/obj', { codec: 'zstd' }))).toMatchObject({
+      output: 'a/obj.csv.zst',
+      record: 'a/.obj.flowhose.json',
+    });
   });
 
   it('standard output keeps only the rejects file', () => {

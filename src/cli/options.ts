@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_PAYLOAD_PARSER, PAYLOAD_PARSERS } from '../core/converter.js';
 import { DEFAULT_S3_TIMEOUT_SECONDS, type S3Settings } from '../io/s3-url.js';
 import type { ConvertOptions } from '../object/task.js';
+import { COMPRESSIONS, type Compression, zstdUnavailable } from '../streams/codecs.js';
 import { UsageError } from './usage-error.js';
 import {
   destination,
@@ -79,6 +80,13 @@ function optional<T, L extends OptionLayer, F extends string, K extends OptionKi
 }
 
 const GZIP_STRATEGIES = ['filtered', 'default'] as const;
+
+/**
+ * From the pipeline suite's zstd level sweep (bench/RESULTS.md): on flow-log CSV level 1 costs a sixth
+ * to a quarter of gzip-6's CPU for 3.8% more bytes, and levels 2–5 (zstd's own default, 3, among them)
+ * are both larger and slower than 1. `--zstd-level 7` is the fastest level no larger than gzip-6.
+ */
+export const DEFAULT_ZSTD_LEVEL = 1;
 
 /** 1 MiB: the pipeline suite's chunk sweep (bench/RESULTS.md) found it ~20% cheaper in CPU than 64 KiB. */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
@@ -156,6 +164,24 @@ export const OPTIONS = {
     describe: 'Gzip as independent 1 MiB members, N at once (pigz-style; multi-member output)',
     default: 0,
     parse: whole(0, 256),
+  }),
+  // Below the gzip options: its default follows them (--no-gzip and --gzip-level 0 still mean none).
+  compression: option({
+    flag: 'compression',
+    kind: 'string',
+    layer: 'task',
+    describe: 'Output compression: gzip (.csv.gz), zstd (.csv.zst; Node 22.15+ or 23.8+) or none (.csv)',
+    default: ({ values }): Compression => (values.gzipLevel === 0 || values.gzip === false ? 'none' : 'gzip'),
+    defaultHelp: '"gzip"; "none" with --no-gzip or --gzip-level 0',
+    parse: oneOf(COMPRESSIONS),
+  }),
+  zstdLevel: option({
+    flag: 'zstd-level',
+    kind: 'number',
+    layer: 'task',
+    describe: 'zstd level with --compression zstd: 1 (fastest) to 19 (smallest)',
+    default: DEFAULT_ZSTD_LEVEL,
+    parse: whole(1, 19),
   }),
   chunkSize: option({
     flag: 'chunk-size',
@@ -424,7 +450,59 @@ function readOptions(
           : spec.default;
     out[spec.layer][key] = context.values[key];
   }
+  checkCompression(
+    context.values,
+    (key) => given[spelling.lookup(key, OPTIONS[key])] !== undefined,
+    (key) => spelling.name(key, OPTIONS[key]),
+  );
   return out as unknown as Layers;
+}
+
+/**
+ * The compression options together, once each is valid. Without --compression everything reads as
+ * before it existed; with it, an option of another codec is a usage error rather than ignored (which
+ * would leave the user guessing what was written). Last, zstd where node:zlib lacks it.
+ */
+function checkCompression(
+  values: Record<string, unknown>,
+  given: (key: OptionKey) => boolean,
+  name: (key: OptionKey) => string,
+): void {
+  const compression = values.compression as Compression | undefined;
+  if (compression === undefined) return; // the S3 settings alone
+  const chosen = `${name('compression')} ${compression}`;
+  if (given('compression')) {
+    if (given('gzip') && values.gzip !== (compression !== 'none')) {
+      const flag = values.gzip ? name('gzip') : name('gzip').replace(/^--/, '--no-');
+      throw new UsageError(
+        `${flag} ${values.gzip ? 'gzips the output' : 'writes plain CSV'}; it conflicts with ${chosen}`,
+      );
+    }
+    if (compression === 'gzip' && given('gzipLevel') && values.gzipLevel === 0) {
+      throw new UsageError(
+        `${name('gzipLevel')} 0 writes plain CSV; it conflicts with ${chosen} (use ${name('compression')} none)`,
+      );
+    }
+    if (compression !== 'gzip') {
+      for (const key of ['gzipLevel', 'gzipStrategy', 'parallelGzip'] as const) {
+        if (!given(key) || (key === 'gzipLevel' && values.gzipLevel === 0 && compression === 'none'))
+          continue;
+        throw new UsageError(
+          `${name(key)} ${shown(values[key])} is for gzip output; it conflicts with ${chosen}`,
+        );
+      }
+    }
+  }
+  if (given('zstdLevel') && compression !== 'zstd') {
+    const level = `${name('zstdLevel')} ${values.zstdLevel}`;
+    throw new UsageError(
+      given('compression')
+        ? `${level} is for zstd output; it conflicts with ${chosen}`
+        : `${level} is for zstd output: give ${name('compression')} zstd too (the output is ${compression === 'none' ? 'plain CSV' : compression} without it)`,
+    );
+  }
+  const unavailable = compression === 'zstd' ? zstdUnavailable(chosen) : undefined;
+  if (unavailable) throw new UsageError(unavailable);
 }
 
 const ALL_LAYERS: readonly OptionLayer[] = ['task', 's3', 'select', 'run'];

@@ -114,6 +114,7 @@ async function convertOnce(
       level: options.gzipLevel,
       strategy: options.gzipStrategy,
       concurrency: options.parallelGzip,
+      zstdLevel: options.zstdLevel,
       chunkSize: options.chunkSize,
     });
     await runPipeline(

@@ -2,6 +2,7 @@ import type { PayloadParser } from '../core/converter.js';
 import type { GoverningOption, ObjectErrorCode } from '../core/errors.js';
 import type { SourceRef } from '../io/refs.js';
 import type { S3Settings } from '../io/s3-url.js';
+import type { Compression } from '../streams/codecs.js';
 import type { Layout } from './layout.js';
 
 export type { SourceRef } from '../io/refs.js';
@@ -21,6 +22,10 @@ export interface ConvertOptions {
   gzipStrategy: 'filtered' | 'default';
   /** Members compressed at once by the parallel-gzip codec. */
   parallelGzip: number;
+  /** The output's compression (with gzipLevel and parallelGzip it chooses the layout's codec). */
+  compression: Compression;
+  /** zstd's level, for the zstd codec. */
+  zstdLevel: number;
   /** Read and zlib chunk size in bytes. */
   chunkSize: number;
   maxRecordBytes: number;

@@ -9,10 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  paginateListObjectsV2,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateObject, generatePayloads } from '../../src/gen/corpus.js';
 import { convert, listFiles } from '../helpers.js';
+import { CAN_ZSTD, unzstd } from '../zstd-tool.js';
 import { type S3TestServer, startS3Server } from './server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -75,9 +81,13 @@ async function keys(bucket: string, prefix = ''): Promise<string[]> {
   return found.sort();
 }
 
-async function text(bucket: string, key: string): Promise<string> {
+async function bytesOf(bucket: string, key: string): Promise<Buffer> {
   const response = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return gunzipSync(Buffer.from(await response.Body!.transformToByteArray())).toString('utf8');
+  return Buffer.from(await response.Body!.transformToByteArray());
+}
+
+async function text(bucket: string, key: string): Promise<string> {
+  return gunzipSync(await bytesOf(bucket, key)).toString('utf8');
 }
 
 describe('unsafe keys', () => {
@@ -142,5 +152,27 @@ describe('a bucket that does not exist is named', () => {
     const run = await flowhose(['convert', 's3://no-such-src/p/', '--to', join(tmp, 'nowhere')]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/cannot list s3:\/\/no-such-src\/p\/: .*The specified bucket does not exist/);
+  });
+});
+
+describe.skipIf(!CAN_ZSTD)('--compression zstd to S3 (read back by the zstd tool)', () => {
+  it('writes .csv.zst typed application/zstd, the gzip output’s CSV byte for byte; a rerun skips it', async () => {
+    await put(SRC, 'zstd/firehose-sample', await readFile(join(ROOT, 'examples', 'firehose-sample')));
+    const gzip = await flowhose(['convert', `s3://${SRC}/zstd/`, '--to', `s3://${DST}/zstd-gz/`]);
+    expect(gzip.code, gzip.stderr).toBe(0);
+    const zstd = ['convert', `s3://${SRC}/zstd/`, '--to', `s3://${DST}/zstd-out/`, '--compression', 'zstd'];
+    const first = await flowhose(zstd);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await keys(DST, 'zstd-out/')).toEqual(['zstd-out/firehose-sample.csv.zst']);
+    const head = await s3.client.send(
+      new HeadObjectCommand({ Bucket: DST, Key: 'zstd-out/firehose-sample.csv.zst' }),
+    );
+    expect(head.ContentType).toBe('application/zstd');
+    const csv = gunzipSync(await bytesOf(DST, 'zstd-gz/firehose-sample.csv.gz'));
+    expect(csv.length).toBeGreaterThan(1_000_000);
+    expect(unzstd(await bytesOf(DST, 'zstd-out/firehose-sample.csv.zst')).equals(csv)).toBe(true);
+    const again = await flowhose(zstd);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.manifest.map((l) => l.status)).toEqual(['skipped']);
   });
 });
