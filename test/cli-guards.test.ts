@@ -5,12 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dataPayload, expectExit, firehoseObject, runFlowhose } from './helpers.js';
+import { AWS_DOC_RECORD, dataPayload, expectExit, firehoseObject, runFlowhose } from './helpers.js';
 
 const exec = promisify(execFile);
 const root = join(import.meta.dirname, '..');
-const R1 =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const R1 = AWS_DOC_RECORD;
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'flowhose-guards-'));

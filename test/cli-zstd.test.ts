@@ -12,14 +12,20 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zstdAvailable } from '../src/streams/codecs.js';
-import { dataPayload, expectExit, firehoseObject, listFiles, runFlowhose } from './helpers.js';
+import {
+  AWS_DOC_RECORD,
+  dataPayload,
+  expectExit,
+  firehoseObject,
+  listFiles,
+  runFlowhose,
+} from './helpers.js';
 import { CAN_ZSTD, unzstd, zstdInfo } from './zstd-tool.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLE = join(ROOT, 'examples', 'firehose-sample');
 const flowhose = runFlowhose;
-const R1 =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const R1 = AWS_DOC_RECORD;
 
 let tmp: string;
 let counter = 0;

@@ -4,6 +4,7 @@
  * wrapped only where a failure has to be arranged. Tests run as root here, and root ignores file modes, so
  * an unreadable source is a UNIX socket (stat works, open(2) fails with ENXIO) or a directory (EISDIR).
  */
+
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -11,27 +12,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConvertOptions } from '../src/cli/options.js';
 import { createAdapters, type IoAdapters } from '../src/io/adapters.js';
 import type { ObjectSink } from '../src/io/sink.js';
 import { convertObject } from '../src/object/convert-object.js';
 import type { ConvertOptions, ConvertTask } from '../src/object/task.js';
-import { dataPayload, firehoseObject, listFiles } from './helpers.js';
+import { AWS_DOC_RECORD, dataPayload, firehoseObject, listFiles } from './helpers.js';
 
-const OPTIONS: ConvertOptions = {
-  overwrite: false,
+// The CLI's defaults but for what these tests need: no retries, small chunks and payloads, the scanner.
+const OPTIONS: ConvertOptions = createConvertOptions({
   retries: 0,
-  gzipLevel: 6,
-  gzipStrategy: 'filtered',
-  parallelGzip: 0,
-  compression: 'gzip',
-  zstdLevel: 1,
   chunkSize: 64 * 1024,
   maxRecordBytes: 1 << 20,
   payloadParser: 'scanner',
-};
+});
 
-const RECORD =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const RECORD = AWS_DOC_RECORD;
 
 let tmp: string;
 let socket: Server;

@@ -193,3 +193,7 @@ export function expectExit(
   const ended = run.signal ? `killed by ${run.signal}` : `exit code ${run.code}`;
   expect(run.code, `${ended}; stderr:\n${run.stderr.toString().trimEnd() || '(empty)'}\n`).toBe(code);
 }
+
+/** The first record of AWS's documentation examples (version 2, accepted SSH traffic). */
+export const AWS_DOC_RECORD =
+  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';

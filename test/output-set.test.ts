@@ -2,17 +2,19 @@
  * The output set's commit/abort order, with members that log what is done to them; then the real thing
  * through convertObject: the commit record, and a failed output taking its committed rejects back.
  */
+
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConvertOptions } from '../src/cli/options.js';
 import { createAdapters, type IoAdapters } from '../src/io/adapters.js';
 import { removeOwnTemps, tempPathFor } from '../src/io/local.js';
 import { convertObject } from '../src/object/convert-object.js';
 import { type Member, OutputSet } from '../src/object/output-set.js';
 import { parseCommitRecord } from '../src/object/resume.js';
 import type { ConvertOptions, ConvertTask } from '../src/object/task.js';
-import { dataPayload, firehoseObject, listFiles } from './helpers.js';
+import { AWS_DOC_RECORD, dataPayload, firehoseObject, listFiles } from './helpers.js';
 
 function member(name: string, log: string[], options: { bytes?: number; fail?: 'commit' } = {}): Member {
   return {
@@ -92,20 +94,14 @@ describe('OutputSet', () => {
   });
 });
 
-const OPTIONS: ConvertOptions = {
-  overwrite: false,
+// The CLI's defaults but for what these tests need: no retries, small chunks and payloads, the scanner.
+const OPTIONS: ConvertOptions = createConvertOptions({
   retries: 0,
-  gzipLevel: 6,
-  gzipStrategy: 'filtered',
-  parallelGzip: 0,
-  compression: 'gzip',
-  zstdLevel: 1,
   chunkSize: 64 * 1024,
   maxRecordBytes: 1 << 20,
   payloadParser: 'scanner',
-};
-const RECORD =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+});
+const RECORD = AWS_DOC_RECORD;
 
 let tmp: string;
 beforeAll(async () => {

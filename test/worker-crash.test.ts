@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, expect, it } from 'vitest';
+import { AWS_DOC_RECORD } from './helpers.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -13,8 +14,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const R1 =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const R1 = AWS_DOC_RECORD;
 const event = JSON.stringify({ id: '1', timestamp: 1418530010000, message: R1 });
 const payload = (n: number) =>
   `{"messageType":"DATA_MESSAGE","logEvents":[${Array(n).fill(event).join(',')}]}`;

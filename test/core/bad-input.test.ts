@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FlowLogConverter } from '../../src/core/converter.js';
 import { parseLogFormat } from '../../src/core/log-format.js';
-import { convert, dataPayload, WASM_MODULE } from '../helpers.js';
+import { AWS_DOC_RECORD, convert, dataPayload, WASM_MODULE } from '../helpers.js';
 
-const R1 =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const R1 = AWS_DOC_RECORD;
 
 describe('object-level errors', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PAYLOAD_PARSERS } from '../../src/core/converter.js';
-import { convertPieces, dataPayload, HEADER_V2 } from '../helpers.js';
+import { AWS_DOC_RECORD, convertPieces, dataPayload, HEADER_V2 } from '../helpers.js';
 
 /**
  * A UTF-8 byte-order mark before the first `{` or the first line (Windows tools write one) is
@@ -8,8 +8,7 @@ import { convertPieces, dataPayload, HEADER_V2 } from '../helpers.js';
  * Before, JSON behind a BOM was read as text (FORMAT_MISMATCH) and a first record lost its version.
  */
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-const R =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const R = AWS_DOC_RECORD;
 const HEADER =
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 

@@ -2,15 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { PAYLOAD_PARSERS } from '../../src/core/converter.js';
 import { MAX_NESTING_DEPTH } from '../../src/core/json-framer.js';
 import { PayloadReader } from '../../src/core/payload-reader.js';
-import { convertPieces, dataPayload, randomCuts } from '../helpers.js';
+import { AWS_DOC_RECORD, convertPieces, dataPayload, randomCuts } from '../helpers.js';
 
 /**
  * Nesting inside a key the readers skip used to recurse once per level: 100k levels crashed the
  * wasm and scanner paths with `INTERNAL: RangeError: Maximum call stack size exceeded` (JSON.parse
  * took them). Every parser now fails BAD_JSON at the bracket that opens level 513.
  */
-const R =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const R = AWS_DOC_RECORD;
 const LEVELS = 100_000;
 const MESSAGE = `a JSON payload nests deeper than ${MAX_NESTING_DEPTH} levels`;
 

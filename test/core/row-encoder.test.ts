@@ -11,10 +11,16 @@ import {
 import { NEEDS_QUOTES, type RecordProblem, RecordView } from '../../src/core/record-view.js';
 import type { RowEncoder } from '../../src/core/row-encoder.js';
 import { createRandom, generatePayloads } from '../../src/gen/corpus.js';
-import { CONTROL_PAYLOAD, convertPieces, dataPayload, randomCuts, WASM_MODULE } from '../helpers.js';
+import {
+  AWS_DOC_RECORD,
+  CONTROL_PAYLOAD,
+  convertPieces,
+  dataPayload,
+  randomCuts,
+  WASM_MODULE,
+} from '../helpers.js';
 
-const RECORD =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const RECORD = AWS_DOC_RECORD;
 
 /**
  * What a flow record means, written the slow and obvious way with strings, to check the record

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseLogFormat } from '../../src/core/log-format.js';
-import { CONTROL_PAYLOAD, convert, dataPayload, HEADER_V2 } from '../helpers.js';
+import { AWS_DOC_RECORD, CONTROL_PAYLOAD, convert, dataPayload, HEADER_V2 } from '../helpers.js';
 
-const R1 =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const R1 = AWS_DOC_RECORD;
 const R2 =
   '2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK';
 const ROW1 =

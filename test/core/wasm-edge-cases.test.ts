@@ -10,7 +10,7 @@ import {
 } from '../../src/core/log-format.js';
 import { WasmFramer } from '../../src/core/wasm-framer.js';
 import { createRandom } from '../../src/gen/corpus.js';
-import { dataPayload, expectSameAsScanner, randomCuts, WASM_MODULE } from '../helpers.js';
+import { AWS_DOC_RECORD, dataPayload, expectSameAsScanner, randomCuts, WASM_MODULE } from '../helpers.js';
 
 /**
  * Adversarial review of the WebAssembly fast path (src/wasm/payload-to-csv.ts driven by
@@ -18,8 +18,7 @@ import { dataPayload, expectSameAsScanner, randomCuts, WASM_MODULE } from '../he
  * CsvEncoder): for any bytes, cut anywhere, both must give the same CSV, rejects, stats and error.
  */
 
-const RECORD =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const RECORD = AWS_DOC_RECORD;
 
 interface RunOptions {
   format?: FlowFormat;

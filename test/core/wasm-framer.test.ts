@@ -5,6 +5,7 @@ import { DEFAULT_FORMAT, parseLogFormat } from '../../src/core/log-format.js';
 import { WasmFramer } from '../../src/core/wasm-framer.js';
 import { generatePayloads } from '../../src/gen/corpus.js';
 import {
+  AWS_DOC_RECORD,
   CONTROL_PAYLOAD,
   convertPieces,
   dataPayload,
@@ -13,8 +14,7 @@ import {
   WASM_MODULE,
 } from '../helpers.js';
 
-const RECORD =
-  '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
+const RECORD = AWS_DOC_RECORD;
 
 /** Pushes one payload through a fresh WasmFramer: the CSV it wrote itself, or undefined if it declined. */
 function fastPath(payload: Buffer, format = DEFAULT_FORMAT): { csv: string; rows: number } | undefined {
