@@ -1,4 +1,5 @@
 import { EVENT_TIME_COLUMN, type FlowFormat } from './log-format.js';
+import type { RecordProblem, RecordView } from './record-view.js';
 
 /**
  * The typed columns of the NDJSON and Parquet outputs (and of the Athena tables over them), named and
@@ -47,3 +48,34 @@ export const ATHENA_TYPES: Readonly<Record<ColumnType, string>> = {
   int64: 'bigint',
   string: 'string',
 };
+
+const INT32_DIGITS = String(INT32_MAX).length;
+const INT64_DIGITS = String(INT64_MAX).length;
+
+/**
+ * Why a record the view accepted does not fit the typed columns: an `int` field past INT32 or a `long`
+ * past INT64 (the view checks digits only, and CSV holds any digits). A typed encoder's check().
+ */
+export function rangeProblem(record: RecordView): RecordProblem | undefined {
+  const format = record.format;
+  if (!format) return undefined;
+  const { fields, intMask } = format;
+  const image = record.image;
+  for (let i = 0; i < fields.length; i++) {
+    if (intMask[i] === 0) continue;
+    let start = record.fieldStart(i);
+    const end = record.ends[i]!;
+    while (start < end - 1 && image[start] === 0x30) start++; // leading zeros do not count
+    const digits = end - start;
+    const int32 = fields[i]!.type === 'int';
+    const limit = int32 ? INT32_DIGITS : INT64_DIGITS;
+    if (digits < limit) continue;
+    const text = record.text(i);
+    if (digits === limit && BigInt(text) <= (int32 ? BigInt(INT32_MAX) : INT64_MAX)) continue;
+    return {
+      code: 'BAD_INTEGER',
+      reason: `${fields[i]!.name} ${text} does not fit ${int32 ? 'an INT32' : 'an INT64'} column`,
+    };
+  }
+  return undefined;
+}

@@ -372,7 +372,7 @@ export class FlowLogConverter {
 
   private record(b: Buffer, start: number, end: number, timestamp: number | undefined, offset: number): void {
     this.encoder.lend?.(this.view, end - start, this.format.fields.length);
-    const problem = this.view.read(this.format, b, start, end, timestamp);
+    const problem = this.view.read(this.format, b, start, end, timestamp) ?? this.encoder.check?.(this.view);
     if (problem) {
       this.reject(problem, b.toString('utf8', start, end), offset);
       return;

@@ -1,5 +1,5 @@
 import type { FlowFormat } from './log-format.js';
-import type { RecordView } from './record-view.js';
+import type { RecordProblem, RecordView } from './record-view.js';
 
 /**
  * Writes accepted records in one output format. The converter has already tokenised and
@@ -16,6 +16,13 @@ export interface RowEncoder {
    * the encoder only keeps what row() accepts.
    */
   lend?(record: RecordView, recordBytes: number, fieldCount: number): void;
+  /**
+   * Optional, called for each record the view accepted, before row(): why this encoder cannot hold it
+   * (a typed format whose INT32 column cannot take `srcport 99999999999`, see columns.ts
+   * rangeProblem). The converter then rejects the record as it rejects any other, and row() never
+   * sees it. CSV holds any digits, so it has no check.
+   */
+  check?(record: RecordView): RecordProblem | undefined;
   /** Writes one accepted record; `record` is valid only during the call, and row() may overwrite its image. */
   row(record: RecordView): void;
   /** At the end of the input: hands on whatever is buffered. */
