@@ -166,6 +166,11 @@ export function layoutOf(planned: Planned, config: Config): Layout {
     format: 'csv',
     codec: chooseCodec(config.task).name,
     rejects: config.rejects,
+    ...(config.layout === 'aws'
+      ? { aws: config.awsRegionLabel === undefined ? {} : { regionLabel: config.awsRegionLabel } }
+      : config.partition !== 'none'
+        ? { partition: config.partition }
+        : {}),
   };
 }
 
