@@ -211,6 +211,8 @@ function openMember(
   stage: { compressor: NodeJS.ReadWriteStream | undefined; onBytes: (n: number) => void },
 ): PartitionOutput {
   const head = (stage.compressor as Writable | undefined) ?? new PassThrough();
+  // The set may be torn down before the sink opens and a pipeline listens: the failure is the set's.
+  head.on('error', () => {});
   const opening = atStage('write', described, () => io.openSink(target));
   let bytes = 0;
   set.add(
