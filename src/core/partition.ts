@@ -1,7 +1,7 @@
 import { FlowhoseError } from './errors.js';
 import type { FlowFormat } from './log-format.js';
 import type { RecordProblem, RecordView } from './record-view.js';
-import type { CreateRowEncoder, RowEncoder } from './row-encoder.js';
+import type { CreateRowEncoder, CsvRowsEncoder, RowEncoder } from './row-encoder.js';
 
 /**
  * Partitions by flow time: which Hive-style partition (`year=2020/month=02/day=01/hour=00`, UTC,
@@ -101,6 +101,10 @@ export class PartitionRouter implements RowEncoder {
     this.unit = options.scheme.by === 'hour' ? HOUR_MS : DAY_MS;
   }
 
+  protected get sourceTimeMs(): number | undefined {
+    return this.options.sourceTimeMs;
+  }
+
   /** How many partitions are open. */
   get size(): number {
     return this.children.size;
@@ -137,24 +141,50 @@ export class PartitionRouter implements RowEncoder {
 
   private route(record: RecordView): RowEncoder {
     const ms = partitionTimeMs(record, this.options.sourceTimeMs);
+    if (!this.options.scheme.aws) return this.pick(ms, record.image, -1, -1, -1, -1);
+    const a = this.accountIndex;
+    const r = this.regionIndex;
+    return this.pick(
+      ms,
+      record.image,
+      a < 0 ? -1 : record.fieldStart(a),
+      a < 0 ? -1 : record.ends[a]!,
+      r < 0 ? -1 : record.fieldStart(r),
+      r < 0 ? -1 : record.ends[r]!,
+    );
+  }
+
+  /**
+   * The child for a time and (AWS's tree) the account and region bytes in `bytes` ([start, end), or -1
+   * when the format has no such field). Most records go where the one before went: one comparison of
+   * numbers (and of a few bytes) finds it.
+   */
+  protected pick(
+    ms: number,
+    bytes: Uint8Array,
+    accountStart: number,
+    accountEnd: number,
+    regionStart: number,
+    regionEnd: number,
+  ): RowEncoder {
     const bucket = Math.floor(ms / this.unit);
     const aws = this.options.scheme.aws;
-    if (bucket === this.lastBucket && this.last !== this.checker) {
-      if (!aws) return this.last!;
-      if (
-        sameBytes(record, this.accountIndex, this.lastAccount) &&
-        sameBytes(record, this.regionIndex, this.lastRegion)
-      ) {
-        return this.last!;
-      }
+    if (
+      bucket === this.lastBucket &&
+      this.last !== this.checker &&
+      (!aws ||
+        (sameBytes(bytes, accountStart, accountEnd, this.lastAccount) &&
+          sameBytes(bytes, regionStart, regionEnd, this.lastRegion)))
+    ) {
+      return this.last!;
     }
     let key = timePartition(ms, this.options.scheme.by);
     if (aws) {
-      const account = this.accountIndex >= 0 ? record.text(this.accountIndex) : '';
-      const region = (this.regionIndex >= 0 ? record.text(this.regionIndex) : '') || (aws.regionLabel ?? '');
+      const account = accountStart < 0 ? '' : utf8(bytes, accountStart, accountEnd);
+      const region = (regionStart < 0 ? '' : utf8(bytes, regionStart, regionEnd)) || (aws.regionLabel ?? '');
       key = `aws-account-id=${partitionValue(account)}/aws-service=vpcflowlogs/aws-region=${partitionValue(region)}/${key}`;
-      this.lastAccount = fieldBytes(record, this.accountIndex);
-      this.lastRegion = fieldBytes(record, this.regionIndex);
+      this.lastAccount = accountStart < 0 ? undefined : bytes.slice(accountStart, accountEnd);
+      this.lastRegion = regionStart < 0 ? undefined : bytes.slice(regionStart, regionEnd);
     }
     this.lastBucket = bucket;
     let child = this.children.get(key);
@@ -178,20 +208,220 @@ export class PartitionRouter implements RowEncoder {
     this.children.set(key, child);
     return child;
   }
+
+  /** The format's field indexes the routing reads: start, and for AWS's tree account-id and region. */
+  protected get fieldsRead(): { start: number; account: number; region: number; fields: number } {
+    const aws = this.options.scheme.aws !== undefined;
+    return {
+      fields: this.format?.fields.length ?? 0,
+      start: this.format?.startIndex ?? -1,
+      account: aws ? this.accountIndex : -1,
+      region: aws ? this.regionIndex : -1,
+    };
+  }
 }
 
-/** A copy of field i's bytes (undefined when the format has no such field). */
-function fieldBytes(record: RecordView, i: number): Uint8Array | undefined {
-  if (i < 0) return undefined;
-  return record.image.slice(record.fieldStart(i), record.ends[i]!);
-}
+const utf8 = (bytes: Uint8Array, start: number, end: number): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
 
-function sameBytes(record: RecordView, i: number, bytes: Uint8Array | undefined): boolean {
-  if (i < 0 || !bytes) return i < 0;
-  const start = record.fieldStart(i);
-  const end = record.ends[i]!;
-  if (end - start !== bytes.length) return false;
-  const image = record.image;
-  for (let k = 0; k < bytes.length; k++) if (image[start + k] !== bytes[k]) return false;
+function sameBytes(bytes: Uint8Array, start: number, end: number, last: Uint8Array | undefined): boolean {
+  if (start < 0 || !last) return start < 0 && !last;
+  if (end - start !== last.length) return false;
+  for (let k = 0; k < last.length; k++) if (bytes[start + k] !== last[k]) return false;
   return true;
+}
+
+const COMMA = 0x2c;
+/** startMsFromEnd met a quote: no time it could give. */
+const QUOTED = -1;
+const QUOTE = 0x22;
+const LF = 0x0a;
+
+/**
+ * A router over CSV encoders that also takes whole CSV rows (the WebAssembly fast path writes the rows
+ * of whole payloads itself, so the partitioned output keeps its speed): each row is routed by the columns
+ * it holds, the start field (column startIndex + 1) or else the event time in column 0, and runs of rows
+ * that go to one partition are handed on in one piece. A row with a quote (a field holding `,` or `"`,
+ * rare in flow logs) is read by the quoting rules; any other row by its commas.
+ */
+export class CsvPartitionRouter extends PartitionRouter implements CsvRowsEncoder {
+  private readonly bounds = new Int32Array(8);
+
+  writeBytes(rows: Uint8Array): void {
+    const text = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
+    const { start, account, region, fields } = this.fieldsRead;
+    const aws =
+      account >= 0 || region >= 0
+        ? { account: account < 0 ? -1 : account + 1, region: region < 0 ? -1 : region + 1 }
+        : undefined;
+    // Commas from the row's end back to the one before the start column: the start field sits near the
+    // end of most formats (v2: 4 commas back), so a row is read from its end, a few bytes.
+    const back = start < 0 ? -1 : fields - start;
+    let run: RowEncoder | undefined;
+    let runStart = 0;
+    let p = 0;
+    while (p < text.length) {
+      let end = text.indexOf(LF, p);
+      if (end < 0) end = text.length - 1; // rows always end in LF; be safe
+      const child = aws ? this.routeAws(text, p, end, back, aws) : this.routeByStart(text, p, end, back);
+      if (child !== run) {
+        if (run) (run as CsvRowsEncoder).writeBytes(text.subarray(runStart, p));
+        run = child;
+        runStart = p;
+      }
+      p = end + 1;
+    }
+    if (run) (run as CsvRowsEncoder).writeBytes(text.subarray(runStart, p));
+  }
+
+  /**
+   * The start field's time, read from the row's end (`back` commas), the ms rule applied; NaN when it is
+   * empty or past what a Date holds, QUOTED when a quote comes first (the row is then read in full).
+   */
+  private startMsFromEnd(row: Buffer, from: number, end: number, back: number): number {
+    let commas = 0;
+    let fieldEnd = end;
+    for (let i = end - 1; i > from; i--) {
+      const c = row[i]!;
+      if (c === COMMA) {
+        if (++commas < back) {
+          fieldEnd = i;
+          continue;
+        }
+        if (fieldEnd === i + 1) return Number.NaN;
+        let value = 0;
+        for (let k = i + 1; k < fieldEnd; k++) value = value * 10 + (row[k]! - 0x30);
+        const ms = value >= 1e11 ? value : value * 1000;
+        return isDateMs(ms) ? ms : Number.NaN;
+      }
+      if (c === QUOTE) return QUOTED;
+    }
+    return Number.NaN;
+  }
+
+  /** By time alone: the start field found from the row's end, else the event time (column 0). */
+  private routeByStart(row: Buffer, from: number, end: number, back: number): RowEncoder {
+    const start = back > 0 ? this.startMsFromEnd(row, from, end, back) : Number.NaN;
+    if (start === QUOTED) return this.routeRow(row, from, end, this.fieldsRead.fields - back, undefined);
+    if (!Number.isNaN(start)) return this.pick(start, row, -1, -1, -1, -1);
+    const comma = row.indexOf(COMMA, from);
+    const ms = comma > from ? Date.parse(row.toString('latin1', from, comma)) : Number.NaN;
+    return this.pick(isDateMs(ms) ? ms : this.fallbackMs(), row, -1, -1, -1, -1);
+  }
+
+  /** AWS's tree: the start from the row's end as above, the account and region columns from its beginning. */
+  private routeAws(
+    row: Buffer,
+    from: number,
+    end: number,
+    back: number,
+    aws: { account: number; region: number },
+  ): RowEncoder {
+    const start = back > 0 ? this.startMsFromEnd(row, from, end, back) : Number.NaN;
+    if (start === QUOTED) return this.routeRow(row, from, end, this.fieldsRead.fields - back, aws);
+    return this.routeRow(row, from, end, -1, aws, start);
+  }
+
+  private fallbackMs(): number {
+    const source = this.sourceTimeMs;
+    return source !== undefined && isDateMs(source) ? source : FALLBACK_PARTITION_MS;
+  }
+
+  private routeRow(
+    row: Buffer,
+    from: number,
+    end: number,
+    startField: number,
+    aws: { account: number; region: number } | undefined,
+    knownMs = Number.NaN,
+  ): RowEncoder {
+    const bounds = this.bounds;
+    // bounds: [timeStart, timeEnd, startStart, startEnd, accountStart, accountEnd, regionStart, regionEnd]
+    bounds.fill(-1);
+    const startColumn = startField < 0 ? -1 : startField + 1;
+    const last = Math.max(startColumn, aws?.account ?? -1, aws?.region ?? -1);
+    let quoted = false;
+    let column = 0;
+    let fieldStart = from;
+    for (let i = from; i <= end && column <= last; i++) {
+      const c = i === end ? COMMA : row[i]!;
+      if (c === QUOTE) {
+        quoted = true;
+        break;
+      }
+      if (c !== COMMA) continue;
+      if (column === 0) this.mark(0, fieldStart, i);
+      if (column === startColumn) this.mark(2, fieldStart, i);
+      if (aws && column === aws.account) this.mark(4, fieldStart, i);
+      if (aws && column === aws.region) this.mark(6, fieldStart, i);
+      column++;
+      fieldStart = i + 1;
+    }
+    let bytes: Uint8Array = row;
+    if (quoted) bytes = this.unquote(row, from, end, startColumn, aws);
+    const ms = Number.isNaN(knownMs) ? this.rowTimeMs(bytes) : knownMs;
+    return this.pick(ms, bytes, bounds[4]!, bounds[5]!, bounds[6]!, bounds[7]!);
+  }
+
+  private mark(at: number, start: number, end: number): void {
+    this.bounds[at] = start;
+    this.bounds[at + 1] = end;
+  }
+
+  /** The row's fields by RFC 4180 into a fresh buffer, with their bounds in it. */
+  private unquote(
+    row: Buffer,
+    from: number,
+    end: number,
+    startColumn: number,
+    aws: { account: number; region: number } | undefined,
+  ): Uint8Array {
+    const out = new Uint8Array(end - from);
+    let o = 0;
+    let column = 0;
+    let fieldStart = 0;
+    let inQuotes = false;
+    for (let i = from; i <= end; i++) {
+      const c = i === end ? COMMA : row[i]!;
+      if (inQuotes) {
+        if (c === QUOTE && row[i + 1] === QUOTE && i + 1 < end) {
+          out[o++] = QUOTE;
+          i++;
+        } else if (c === QUOTE) inQuotes = false;
+        else out[o++] = c;
+        continue;
+      }
+      if (c === QUOTE) {
+        inQuotes = true;
+        continue;
+      }
+      if (c !== COMMA) {
+        out[o++] = c;
+        continue;
+      }
+      if (column === 0) this.mark(0, fieldStart, o);
+      if (column === startColumn) this.mark(2, fieldStart, o);
+      if (aws && column === aws.account) this.mark(4, fieldStart, o);
+      if (aws && column === aws.region) this.mark(6, fieldStart, o);
+      column++;
+      fieldStart = o;
+    }
+    return out;
+  }
+
+  /** The partition time of a row, by the rule of partitionTimeMs: start, then the event time in column 0. */
+  private rowTimeMs(bytes: Uint8Array): number {
+    const b = this.bounds;
+    if (b[2]! >= 0 && b[3]! > b[2]!) {
+      let value = 0;
+      for (let i = b[2]!; i < b[3]!; i++) value = value * 10 + (bytes[i]! - 0x30);
+      const ms = value >= 1e11 ? value : value * 1000;
+      if (isDateMs(ms)) return ms;
+    }
+    if (b[0]! >= 0 && b[1]! > b[0]!) {
+      const ms = Date.parse(utf8(bytes, b[0]!, b[1]!));
+      if (isDateMs(ms)) return ms;
+    }
+    return this.fallbackMs();
+  }
 }

@@ -62,7 +62,7 @@ export class ConvertStream extends Transform {
  * The CLI's parser (wasm) unless told otherwise, with the module loaded once per thread unless
  * given. A runtime that cannot compile it reads with the scanner: the same output, only slower.
  */
-function withWasmModule(options: ConvertStreamOptions): ConvertStreamOptions {
+export function withWasmModule<T extends ConvertStreamOptions>(options: T): T {
   const parser = options.payloadParser ?? DEFAULT_PAYLOAD_PARSER;
   if (parser !== 'wasm' || options.wasmModule) return { ...options, payloadParser: parser };
   const wasmModule = loadPayloadToCsv();

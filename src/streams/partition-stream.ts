@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { FlowLogConverter } from '../core/converter.js';
 import { createCsvEncoder } from '../core/csv-encoder.js';
-import { PartitionRouter, type PartitionScheme } from '../core/partition.js';
-import type { ConvertStreamOptions, RejectSink } from './convert-stream.js';
+import { CsvPartitionRouter, PartitionRouter, type PartitionScheme } from '../core/partition.js';
+import { type ConvertStreamOptions, type RejectSink, withWasmModule } from './convert-stream.js';
 
 /** Where one partition's bytes go: the head of its own pipeline (codec, then sink) and that pipeline's end. */
 export interface PartitionOutput {
@@ -43,21 +43,29 @@ export class PartitionStream extends Writable {
     super({ highWaterMark: 64 * 1024 });
     const { scheme, sourceTimeMs, maxPartitions, openPartition, rejects, ...converter } = options;
     this.rejects = rejects;
+    // Over CSV the router also takes the rows the WebAssembly path writes for whole payloads (it routes
+    // each row); over another encoder the module's work would be wasted, and the scanner reads.
+    const csv = converter.createEncoder === undefined || converter.createEncoder === createCsvEncoder;
     const createEncoder = converter.createEncoder ?? createCsvEncoder;
+    const reading: ConvertStreamOptions = csv
+      ? withWasmModule(converter)
+      : {
+          ...converter,
+          payloadParser: converter.payloadParser === 'json' ? 'json' : 'scanner',
+          wasmModule: undefined,
+        };
     this.converter = new FlowLogConverter({
-      ...converter,
-      // The WebAssembly path writes whole CSV payloads into one encoder: it cannot route rows.
-      payloadParser: converter.payloadParser === 'json' ? 'json' : 'scanner',
-      wasmModule: undefined,
+      ...reading,
       createEncoder: (_, chunkBytes) => {
-        this.router = new PartitionRouter({
+        const options = {
           scheme,
           createEncoder,
           chunkBytes,
           sourceTimeMs,
           maxPartitions,
-          onPartition: (key) => this.open(openPartition(key)),
-        });
+          onPartition: (key: string) => this.open(openPartition(key)),
+        };
+        this.router = csv ? new CsvPartitionRouter(options) : new PartitionRouter(options);
         return this.router;
       },
       onData: () => {},

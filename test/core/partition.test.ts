@@ -8,6 +8,7 @@ import { createCsvEncoder } from '../../src/core/csv-encoder.js';
 import { FlowhoseError } from '../../src/core/errors.js';
 import { DEFAULT_FORMAT, type FlowFormat, parseLogFormat } from '../../src/core/log-format.js';
 import {
+  CsvPartitionRouter,
   PartitionRouter,
   type PartitionScheme,
   partitionTimeMs,
@@ -15,7 +16,8 @@ import {
   timePartition,
 } from '../../src/core/partition.js';
 import { RecordView } from '../../src/core/record-view.js';
-import { convert, dataPayload } from '../helpers.js';
+import { generatePayloads } from '../../src/gen/corpus.js';
+import { convert, dataPayload, WASM_MODULE } from '../helpers.js';
 
 const T0 = Date.UTC(2020, 1, 1, 0, 59, 59) / 1000; // 2020-02-01T00:59:59Z, in Unix seconds
 const record = (start: number | string, n = 1, account = '123456789010') =>
@@ -32,18 +34,26 @@ function view(line: string, eventMs?: number, format: FlowFormat = DEFAULT_FORMA
 function partitioned(
   input: string,
   scheme: PartitionScheme,
-  options: { sourceTimeMs?: number; maxPartitions?: number; format?: FlowFormat; chunkBytes?: number } = {},
+  options: {
+    sourceTimeMs?: number;
+    maxPartitions?: number;
+    format?: FlowFormat;
+    chunkBytes?: number;
+    wasm?: boolean;
+  } = {},
 ) {
   const outputs = new Map<string, Buffer[]>();
+  const Router = options.wasm ? CsvPartitionRouter : PartitionRouter;
   const converter = new FlowLogConverter({
     format: options.format,
-    payloadParser: 'scanner',
+    payloadParser: options.wasm ? 'wasm' : 'scanner',
+    wasmModule: options.wasm ? WASM_MODULE : undefined,
     outputChunkBytes: options.chunkBytes,
     onData: () => {
       throw new Error('a router hands nothing to the converter');
     },
     createEncoder: (_, chunkBytes) =>
-      new PartitionRouter({
+      new Router({
         scheme,
         createEncoder: createCsvEncoder,
         chunkBytes,
@@ -205,5 +215,93 @@ describe('PartitionRouter', () => {
     expect(partitionValue('a/b')).toBe('a%2Fb');
     expect(partitionValue('')).toBe('unknown');
     expect(partitionValue('é')).toBe('%C3%A9');
+  });
+});
+
+describe('CsvPartitionRouter: rows the WebAssembly path wrote, routed by their columns', () => {
+  it.skipIf(!WASM_MODULE)(
+    'a generated corpus across hours: the same outputs as the scanner through the router',
+    () => {
+      const input = [
+        ...generatePayloads({ seed: 3, targetBytes: 400_000, startMs: Date.UTC(2020, 1, 1, 0, 59, 57) }),
+        ...generatePayloads({ seed: 4, targetBytes: 200_000, startMs: Date.UTC(2020, 0, 31, 23, 59, 59) }),
+        ...generatePayloads({ seed: 5, targetBytes: 200_000, startMs: Date.UTC(2020, 1, 1, 0, 30) }),
+      ].join('');
+      for (const scheme of [
+        { by: 'hour' },
+        { by: 'day' },
+        { by: 'hour', aws: { regionLabel: 'x' } },
+      ] as const) {
+        const wasm = partitioned(input, scheme, { wasm: true });
+        const scanner = partitioned(input, scheme);
+        expect(wasm.error).toBeUndefined();
+        expect(wasm.texts.size).toBeGreaterThan(1);
+        expect(Object.fromEntries(wasm.texts)).toEqual(Object.fromEntries(scanner.texts));
+      }
+    },
+  );
+
+  it.skipIf(!WASM_MODULE)(
+    'quoted fields, a start of `-` (the event time then), milliseconds, accounts and regions',
+    () => {
+      const format = parseLogFormat('version account-id note start region');
+      const events = [
+        { message: `2 111 a,b ${T0} us-east-1`, timestamp: 1 },
+        { message: `2 "222" "q" - eu-west-1`, timestamp: Date.UTC(2020, 1, 1, 3, 0) },
+        { message: `2 111 x ${T0 * 1000 + 5} -`, timestamp: 1 },
+        { message: `2 a,b y ${T0 + 3600} us-east-1`, timestamp: 1 },
+        { message: `2 111 - ${T0} us-east-1`, timestamp: 1 },
+      ];
+      const input = dataPayload(events);
+      for (const scheme of [{ by: 'hour' }, { by: 'hour', aws: { regionLabel: 'lab' } }] as const) {
+        const wasm = partitioned(input, scheme, { wasm: true, format });
+        const scanner = partitioned(input, scheme, { format });
+        expect(Object.fromEntries(wasm.texts)).toEqual(Object.fromEntries(scanner.texts));
+      }
+      const keys = [
+        ...partitioned(
+          input,
+          { by: 'hour', aws: { regionLabel: 'lab' } },
+          { wasm: true, format },
+        ).texts.keys(),
+      ];
+      expect(keys).toEqual([
+        'aws-account-id=111/aws-service=vpcflowlogs/aws-region=us-east-1/year=2020/month=02/day=01/hour=00',
+        'aws-account-id=%22222%22/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2020/month=02/day=01/hour=03',
+        'aws-account-id=111/aws-service=vpcflowlogs/aws-region=lab/year=2020/month=02/day=01/hour=00',
+        'aws-account-id=a%2Cb/aws-service=vpcflowlogs/aws-region=us-east-1/year=2020/month=02/day=01/hour=01',
+      ]);
+    },
+  );
+});
+
+describe('CsvPartitionRouter.writeBytes on rows with quotes (written by another CSV writer)', () => {
+  it('reads quoted columns by RFC 4180 and routes by their values', () => {
+    const keys: string[] = [];
+    const texts: string[] = [];
+    const router = new CsvPartitionRouter({
+      scheme: { by: 'hour', aws: {} },
+      createEncoder: createCsvEncoder,
+      chunkBytes: 1024,
+      maxPartitions: 9,
+      onPartition: (key) => {
+        keys.push(key);
+        return (chunk) => texts.push(chunk.toString());
+      },
+    });
+    router.header(parseLogFormat('account-id note start region'));
+    const rows = [
+      `2020-02-01T00:00:00.000Z,"a,""b",x,${T0},r1\n`,
+      `2020-02-01T00:00:00.000Z,c,"y,z",${T0 + 3600},"r,2"\n`,
+      '2020-02-01T05:00:00.000Z,c,"""",,r3\n',
+    ];
+    router.writeBytes(Buffer.from(rows.join('')));
+    router.flush();
+    expect(keys).toEqual([
+      'aws-account-id=a%2C%22b/aws-service=vpcflowlogs/aws-region=r1/year=2020/month=02/day=01/hour=00',
+      'aws-account-id=c/aws-service=vpcflowlogs/aws-region=r%2C2/year=2020/month=02/day=01/hour=01',
+      'aws-account-id=c/aws-service=vpcflowlogs/aws-region=r3/year=2020/month=02/day=01/hour=05',
+    ]);
+    expect(texts.map((t) => t.split('\n')[1])).toEqual(rows.map((r) => r.slice(0, -1)));
   });
 });
