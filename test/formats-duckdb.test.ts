@@ -13,15 +13,8 @@ import { KNOWN_FIELDS } from '../src/core/fields.js';
 import { createFlowFormat, DEFAULT_FORMAT, type FlowFormat, parseLogFormat } from '../src/core/log-format.js';
 import { createNdjsonEncoder } from '../src/core/ndjson-encoder.js';
 import { createRandom, generatePayloads } from '../src/gen/corpus.js';
+import { DUCKDB_TYPES } from './duckdb-types.js';
 import { dataPayload, WASM_MODULE } from './helpers.js';
-
-/** Athena's (Hive DDL) type names → DuckDB's. */
-export const DUCKDB_TYPES: Readonly<Record<string, string>> = {
-  timestamp: 'TIMESTAMP',
-  int: 'INTEGER',
-  bigint: 'BIGINT',
-  string: 'VARCHAR',
-};
 
 /** A DuckDB `columns={…}` struct literal. */
 const struct = (entries: [string, string][]) =>
