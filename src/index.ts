@@ -27,7 +27,6 @@ export {
   type PayloadParser,
 } from './core/converter.js';
 export { CsvEncoder, createCsvEncoder } from './core/csv-encoder.js';
-export { createNdjsonEncoder, NdjsonEncoder } from './core/ndjson-encoder.js';
 export {
   FlowhoseError,
   type GoverningOption,
@@ -38,6 +37,7 @@ export {
 } from './core/errors.js';
 export { DEFAULT_FIELDS, type FieldInfo, KNOWN_FIELDS } from './core/fields.js';
 export { DEFAULT_FORMAT, type FlowFormat, headerFormat, parseLogFormat } from './core/log-format.js';
+export { createNdjsonEncoder, NdjsonEncoder } from './core/ndjson-encoder.js';
 export { type RecordProblem, RecordView } from './core/record-view.js';
 export type { CreateRowEncoder, RowEncoder } from './core/row-encoder.js';
 export { generateObject, generatePayloads } from './gen/corpus.js';
