@@ -85,12 +85,16 @@ export class NdjsonEncoder implements RowEncoder {
       p = this.iso.write(ms, out, p);
       out[p++] = QUOTE;
     }
+    // Field i is image[ends[i - 1] + 2 … ends[i]) after the image's first comma (RecordView.fieldStart).
+    let previousEnd = record.imageStart;
     for (let i = 0; i < fieldCount; i++) {
-      p = this.writeKey(keys[i + 1]!, p);
-      let start = record.fieldStart(i);
+      const key = keys[i + 1]!;
+      for (let k = 0; k < key.length; k++) out[p++] = key[k]!;
+      let start = previousEnd + 1;
       const end = ends[i]!;
+      previousEnd = end;
       if (start === end) {
-        p = this.writeKey(NULL, p);
+        for (let k = 0; k < 4; k++) out[p++] = NULL[k]!;
       } else if (kinds[i] === NUMBER) {
         while (start < end - 1 && image[start] === ZERO) start++; // JSON numbers have no leading zeros
         for (let j = start; j < end; j++) out[p++] = image[j]!;
