@@ -114,6 +114,18 @@ const cliCases: [args: string[], message: string][] = [
     '--no-gzip writes plain CSV; it conflicts with --compression gzip',
   ],
   [
+    [...IN, '--output-format', 'ndjson', '--compression', 'gzip', '--no-gzip'],
+    '--no-gzip writes plain NDJSON; it conflicts with --compression gzip',
+  ],
+  [
+    [...IN, '--output-format', 'ndjson', '--compression', 'gzip', '--gzip-level', '0'],
+    '--gzip-level 0 writes plain NDJSON; it conflicts with --compression gzip (use --compression none)',
+  ],
+  [
+    [...IN, '--output-format', 'ndjson', '--no-gzip', '--zstd-level', '2'],
+    '--zstd-level 2 is for zstd output: give --compression zstd too (the output is plain NDJSON without it)',
+  ],
+  [
     [...IN, '--compression', 'none', '--gzip'],
     '--gzip gzips the output; it conflicts with --compression none',
   ],

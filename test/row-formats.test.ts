@@ -11,6 +11,7 @@ import {
   ROW_FORMATS,
   type RowFormat,
   rowFormatNamed,
+  stdoutProblem,
 } from '../src/streams/row-formats.js';
 
 const settings = { compression: 'gzip', gzipLevel: 6, zstdLevel: 1 } as const;
@@ -66,6 +67,13 @@ describe('the row-format registry', () => {
     expect(
       compressionProblem({ ...ROW_FORMATS.csv, compressions: ['none', 'zstd', 'gzip'] }, 'x' as never),
     ).toBe('csv output takes none, zstd or gzip');
+  });
+
+  it('a format that cannot stream names why --to - is refused; the text formats stream', () => {
+    for (const name of ROW_FORMAT_NAMES) expect(stdoutProblem(ROW_FORMATS[name])).toBeUndefined();
+    expect(stdoutProblem({ ...SELF_COMPRESSING, notStreamable: 'its writer seeks back to the footer' })).toBe(
+      '--output-format csv cannot be written to standard output (--to -): its writer seeks back to the footer',
+    );
   });
 
   it('a text format is compressed by the file codec; a self-compressing one always writes codec none', () => {

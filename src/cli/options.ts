@@ -165,7 +165,7 @@ export const OPTIONS = {
     flag: 'gzip-level',
     kind: 'number',
     layer: 'task',
-    describe: 'Output gzip level, 0 = plain CSV',
+    describe: 'Output gzip level, 0 = uncompressed (plain CSV or NDJSON)',
     default: 6,
     parse: whole(0, 9),
   }),
@@ -173,7 +173,7 @@ export const OPTIONS = {
     flag: 'gzip',
     kind: 'boolean',
     layer: 'run',
-    describe: 'Gzip the output (--no-gzip writes plain CSV)',
+    describe: 'Gzip the output (--no-gzip writes it uncompressed)',
     default: true,
     parse: yesNo,
   }),
@@ -504,6 +504,8 @@ function checkCompression(
   if (compression === undefined) return; // the S3 settings alone
   const chosen = `${name('compression')} ${compression}`;
   const format = ROW_FORMATS[values.outputFormat as RowFormatName];
+  // What --no-gzip and --gzip-level 0 make of this format: `plain CSV`, `plain NDJSON`.
+  const plain = `plain ${format.name.toUpperCase()}`;
   const problem = compressionProblem(format, compression);
   if (problem) {
     throw new UsageError(`${chosen} conflicts with ${name('outputFormat')} ${format.name}: ${problem}`);
@@ -512,12 +514,12 @@ function checkCompression(
     if (given('gzip') && values.gzip !== (compression !== 'none')) {
       const flag = values.gzip ? name('gzip') : name('gzip').replace(/^--/, '--no-');
       throw new UsageError(
-        `${flag} ${values.gzip ? 'gzips the output' : 'writes plain CSV'}; it conflicts with ${chosen}`,
+        `${flag} ${values.gzip ? 'gzips the output' : `writes ${plain}`}; it conflicts with ${chosen}`,
       );
     }
     if (compression === 'gzip' && given('gzipLevel') && values.gzipLevel === 0) {
       throw new UsageError(
-        `${name('gzipLevel')} 0 writes plain CSV; it conflicts with ${chosen} (use ${name('compression')} none)`,
+        `${name('gzipLevel')} 0 writes ${plain}; it conflicts with ${chosen} (use ${name('compression')} none)`,
       );
     }
     if (compression !== 'gzip') {
@@ -535,7 +537,7 @@ function checkCompression(
     throw new UsageError(
       given('compression')
         ? `${level} is for zstd output; it conflicts with ${chosen}`
-        : `${level} is for zstd output: give ${name('compression')} zstd too (the output is ${compression === 'none' ? 'plain CSV' : compression} without it)`,
+        : `${level} is for zstd output: give ${name('compression')} zstd too (the output is ${compression === 'none' ? plain : compression} without it)`,
     );
   }
   // A format that compresses inside its file brings its own zstd; node:zlib's is for the file codec.

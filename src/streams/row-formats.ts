@@ -18,6 +18,8 @@ import { type CodecName, type Compression, chooseCodec } from './codecs.js';
  *  - `compressesInside`: false for text, which the file codec compresses (gzip, zstd, none: codecs.ts);
  *    true for a format that compresses inside its own file (Parquet): its file codec is then always
  *    `none`, its name has no codec extension, and the compression reaches only its encoder;
+ *  - `notStreamable` (optional): why the format cannot be written to standard output (a writer that must seek
+ *    back, or hold the whole file); `--to -` is then a usage error saying so. Absent: it streams;
  *  - `encoder(settings)`: obtains the format's CreateRowEncoder (core/row-encoder.ts). It may be async,
  *    so an encoder built on a package lives outside src/core and is loaded with a dynamic import() only
  *    when its format is asked for: `encoder: async (s) => (await import('./parquet-encoder.js')).create(s)`.
@@ -44,6 +46,7 @@ export interface RowFormat {
   readonly compressions: readonly Compression[];
   readonly defaultCompression: Compression;
   readonly compressesInside: boolean;
+  readonly notStreamable?: string;
   encoder(settings: EncoderSettings): CreateRowEncoder | Promise<CreateRowEncoder>;
 }
 
@@ -95,6 +98,13 @@ export function compressionProblem(format: RowFormat, compression: Compression):
 
 const listed = (values: readonly string[]): string =>
   values.length <= 2 ? values.join(' or ') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+
+/** Why `format` cannot go to standard output, or undefined when it streams. */
+export function stdoutProblem(format: RowFormat): string | undefined {
+  return format.notStreamable === undefined
+    ? undefined
+    : `--output-format ${format.name} cannot be written to standard output (--to -): ${format.notStreamable}`;
+}
 
 /** The file codec of an output: text by the compression options, a self-compressing format none. */
 export function fileCodecOf(
