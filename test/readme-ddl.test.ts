@@ -91,6 +91,7 @@ describe("README's format table and NDJSON example", () => {
       const format = ROW_FORMATS[name];
       const row = README.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
       expect(row, name).toBeDefined();
+      expect(row!.split('|')[2]!.trim()).toBe(format.compressions.join(', '));
       expect(row).toContain(format.contentType);
       for (const codec of ['gzip', 'zstd', 'none'] as const)
         if (format.compressions.includes(codec))

@@ -49,6 +49,9 @@ describe('the row-format registry', () => {
     expect(await ROW_FORMATS.csv.encoder(settings)).toBe(createCsvEncoder);
     expect(await ROW_FORMATS.ndjson.encoder(settings)).toBe(createNdjsonEncoder);
     expect(FORMAT_COMPRESSIONS).toEqual(COMPRESSIONS);
+    // README's format table lists each format's compressions default first.
+    for (const name of ROW_FORMAT_NAMES)
+      expect(ROW_FORMATS[name].compressions[0], name).toBe(ROW_FORMATS[name].defaultCompression);
   });
 
   it('looks a name up, and refuses one it does not hold (not even an Object key)', () => {
