@@ -1,6 +1,7 @@
 import { DEFAULT_FORMAT, parseLogFormat } from '../core/log-format.js';
 import { isS3Url, parseS3Url } from '../io/s3-url.js';
 import type { Selection } from '../run/select.js';
+import { rowFormatNamed, stdoutProblem } from '../streams/row-formats.js';
 import {
   type RawConvertOptions,
   type RunOptions,
@@ -40,6 +41,8 @@ export function createConfig(
     );
   }
   if (stdinCount === 1 && to !== '-') throw new UsageError('- (stdin) converts only to --to - (stdout)');
+  const notStreamable = to === '-' ? stdoutProblem(rowFormatNamed(task.outputFormat)) : undefined;
+  if (notStreamable) throw new UsageError(notStreamable);
   if (run.rejects !== undefined && to !== '-') {
     throw new UsageError(
       '--rejects is for stdout mode; with --to DIR, rejects are written beside each output',
