@@ -89,6 +89,13 @@ function partitionsOfDdl(ddl: string): string[] {
   return body.split(',\n').map((line) => /`([^`]+)`/.exec(line)![1]!);
 }
 
+/** DuckDB's reader of one output format, with the DDL's columns. */
+const readerOf = (format: 'csv' | 'ndjson', glob: string, columns: [string, string][], hive: boolean) =>
+  format === 'csv'
+    ? readCsv(glob, columns, hive)
+    : `read_json('${glob}', format = 'newline_delimited', ` +
+      `columns = {${columns.map(([n, t]) => `'${n}': '${t}'`).join(', ')}}, hive_partitioning = ${hive})`;
+
 const readCsv = (glob: string, columns: [string, string][], hive: boolean) =>
   `read_csv('${glob}', header = true, auto_detect = false, delim = ',', quote = '"', ` +
   `columns = {${columns.map(([n, t]) => `'${n}': '${t}'`).join(', ')}}, hive_partitioning = ${hive})`;
@@ -116,7 +123,7 @@ describe('the DDL reads what convert wrote', () => {
     expect(Number(baseline.totals!.n)).toBeGreaterThan(1000);
   }, 120_000);
 
-  for (const [name, args, partitions] of [
+  const LAYOUTS = [
     ['--partition hour', ['--partition', 'hour'], ['year', 'month', 'day', 'hour']],
     ['--partition day', ['--partition', 'day'], ['year', 'month', 'day']],
     [
@@ -124,38 +131,58 @@ describe('the DDL reads what convert wrote', () => {
       ['--layout', 'aws', '--aws-region-label', 'us-east-1'],
       ['aws-account-id', 'aws-service', 'aws-region', 'year', 'month', 'day', 'hour'],
     ],
-  ] as const) {
-    it(`${name}: counts, sums and rows per hour equal the unpartitioned output's`, async () => {
-      const to = join(tmp, name.replace(/\W+/g, '-'));
-      const manifest = join(tmp, `${name.replace(/\W+/g, '-')}.jsonl`);
-      await convert(to, [...args], manifest);
-      const ddl = await createDdl({ to, manifest, ...rawOf(args) }, new Date(Date.UTC(2026, 0, 1)));
-      expect(ddl).toContain("'projection.year.range'='2020,2036'"); // from the manifest's earliest hour
-      expect(partitionsOfDdl(ddl)).toEqual(partitions);
-      const location = /LOCATION '([^']+)'/.exec(ddl)![1]!;
-      const depth = partitions.map(() => '*').join('/');
-      const from = readCsv(`${location}${depth}/*.csv.gz`, columnsOfDdl(ddl), true);
-      const hourOf = partitions.includes('hour')
-        ? "year || '-' || month || '-' || day || ' ' || hour"
-        : "strftime(to_timestamp(start), '%Y-%m-%d %H')";
-      const got = await summary(from, hourOf);
-      expect(got).toEqual(baseline);
-      if (!partitions.includes('hour')) {
-        // By day, the day partitions hold exactly the rows of their days.
-        const days = await query(
-          `SELECT count(*) AS n FROM ${from} WHERE strftime(to_timestamp(start), '%Y-%m-%d') <> year || '-' || month || '-' || day`,
+  ] as const;
+  for (const format of ['csv', 'ndjson'] as const) {
+    const extension = format === 'csv' ? 'csv.gz' : 'json.gz';
+    if (format !== 'csv') {
+      it(`${format}, unpartitioned: the same counts as CSV`, async () => {
+        const to = join(tmp, `plain-${format}`);
+        await convert(to, ['--output-format', format]);
+        const ddl = await createDdl({ to, outputFormat: format });
+        const got = await summary(
+          readerOf(format, `${to}/**/*.${extension}`, columnsOfDdl(ddl), false),
+          "strftime(to_timestamp(start), '%Y-%m-%d %H')",
         );
-        expect(days).toEqual([{ n: '0' }]);
-      }
-      if (partitions.includes('aws-region')) {
-        const regions = await query(`SELECT DISTINCT "aws-region" AS r, "aws-service" AS s FROM ${from}`);
-        expect(regions).toEqual([{ r: 'us-east-1', s: 'vpcflowlogs' }]);
-        const accounts = await query(
-          `SELECT count(*) AS n FROM ${from} WHERE "aws-account-id" <> account_id`,
+        expect(got).toEqual(baseline);
+      }, 120_000);
+    }
+    for (const [name, args, partitions] of LAYOUTS) {
+      it(`${format}, ${name}: counts, sums and rows per hour equal the unpartitioned CSV's`, async () => {
+        const slug = `${format}-${name.replace(/\W+/g, '-')}`;
+        const to = join(tmp, slug);
+        const manifest = join(tmp, `${slug}.jsonl`);
+        const formatArgs = ['--output-format', format];
+        await convert(to, [...args, ...formatArgs], manifest);
+        const ddl = await createDdl(
+          { to, manifest, ...rawOf([...args, ...formatArgs]) },
+          new Date(Date.UTC(2026, 0, 1)),
         );
-        expect(accounts).toEqual([{ n: '0' }]);
-      }
-    }, 120_000);
+        expect(ddl).toContain("'projection.year.range'='2020,2036'"); // from the manifest's earliest hour
+        expect(partitionsOfDdl(ddl)).toEqual(partitions);
+        const location = /LOCATION '([^']+)'/.exec(ddl)![1]!;
+        const depth = partitions.map(() => '*').join('/');
+        const from = readerOf(format, `${location}${depth}/*.${extension}`, columnsOfDdl(ddl), true);
+        const hourOf = partitions.includes('hour')
+          ? "year || '-' || month || '-' || day || ' ' || hour"
+          : "strftime(to_timestamp(start), '%Y-%m-%d %H')";
+        expect(await summary(from, hourOf)).toEqual(baseline);
+        if (!partitions.includes('hour')) {
+          // By day, the day partitions hold exactly the rows of their days.
+          const days = await query(
+            `SELECT count(*) AS n FROM ${from} WHERE strftime(to_timestamp(start), '%Y-%m-%d') <> year || '-' || month || '-' || day`,
+          );
+          expect(days).toEqual([{ n: '0' }]);
+        }
+        if (partitions.includes('aws-region')) {
+          const regions = await query(`SELECT DISTINCT "aws-region" AS r, "aws-service" AS s FROM ${from}`);
+          expect(regions).toEqual([{ r: 'us-east-1', s: 'vpcflowlogs' }]);
+          const accounts = await query(
+            `SELECT count(*) AS n FROM ${from} WHERE "aws-account-id" <> account_id`,
+          );
+          expect(accounts).toEqual([{ n: '0' }]);
+        }
+      }, 120_000);
+    }
   }
 });
 
@@ -240,6 +267,8 @@ describe('the DDL is valid HiveQL (dt-sql-parser, the dialect of Athena DDL)', (
   for (const raw of [
     { to: 's3://b/p' },
     { to: 's3://b/p', partition: 'day', projectionRange: '2020' },
+    { to: 's3://b/p', outputFormat: 'ndjson', partition: 'hour', projectionRange: '2020' },
+    { to: 's3://b/p', outputFormat: 'ndjson', compression: 'none' },
     { to: 's3://b/p', partition: 'hour', compression: 'none', projectionRange: '2020,2022' },
     { to: 's3://b/p/', layout: 'aws', awsRegionLabel: 'eu-west-1', projectionRange: '2019' },
     {
