@@ -253,3 +253,29 @@ async function readdirAll(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
 }
+
+describe("AWS's tree through convertObject", () => {
+  it("a format without account-id: each payload's owner names the account", async () => {
+    const dir = join(tmp, 'owner');
+    await mkdir(dir, { recursive: true });
+    const source = join(dir, 'obj');
+    await writeFile(
+      source,
+      firehoseObject([
+        dataPayload([{ message: `2 ${H0}` }], { owner: '111122223333' }),
+        dataPayload([{ message: `2 ${H0}` }], { owner: '444455556666' }),
+      ]),
+    );
+    const to = join(dir, 'out');
+    const result = await convertObject({
+      source: { kind: 'file', path: source },
+      layout: { to, relative: 'obj', format: 'csv', codec: 'none', aws: { regionLabel: 'eu-west-1' } },
+      options: { ...OPTIONS, logFormat: 'version start' },
+    });
+    expect(result.status).toBe('ok');
+    expect(await listFiles(to)).toEqual([
+      `AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=eu-west-1/${P0}/obj.csv`,
+      `AWSLogs/aws-account-id=444455556666/aws-service=vpcflowlogs/aws-region=eu-west-1/${P0}/obj.csv`,
+    ]);
+  });
+});

@@ -239,6 +239,7 @@ export class FlowLogConverter {
     }
     this.ensureHeader();
     const fromEnvelope = reader.kind === PayloadKind.Data;
+    this.view.owner = reader.ownerStart >= 0 ? b.toString('utf8', reader.ownerStart, reader.ownerEnd) : '';
     for (let i = 0; i < reader.eventCount; i++) {
       const messageStart = reader.messageStarts[i]!;
       const messageEnd = reader.messageEnds[i]!;
@@ -285,7 +286,8 @@ export class FlowLogConverter {
     } catch (error) {
       return new FlowhoseError('BAD_JSON', (error as Error).message, offset);
     }
-    const p = payload as { messageType?: unknown; logEvents?: unknown; message?: unknown };
+    const p = payload as { messageType?: unknown; logEvents?: unknown; message?: unknown; owner?: unknown };
+    this.view.owner = typeof p.owner === 'string' ? p.owner : '';
     // As the scanner does: a messageType that is not a string is ignored.
     const type = typeof p.messageType === 'string' ? p.messageType : undefined;
     if (type !== undefined && type !== 'DATA_MESSAGE' && type !== 'CONTROL_MESSAGE') {
@@ -346,6 +348,7 @@ export class FlowLogConverter {
 
   private readLine(b: Buffer, start: number, end: number, offset: number): FlowhoseError | undefined {
     if (start === end) return undefined;
+    this.view.owner = '';
     if (this.firstLine) {
       this.firstLine = false;
       const header = headerFormat(b.toString('utf8', start, end));

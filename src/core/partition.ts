@@ -21,7 +21,8 @@ export interface PartitionScheme {
   by: PartitionBy;
   /**
    * AWS's native layout: `aws-account-id=<id>/aws-service=vpcflowlogs/aws-region=<region>/` before
-   * the time. The account is the record's `account-id` (`unknown` when it has none), the region its
+   * the time. The account is the record's `account-id` (`unknown` when it is `-`; the CloudWatch
+   * payload's `owner` when the format has no account-id, `unknown` without one), the region its
    * `region` field when the format has one (else, or when it is `-`, `regionLabel`).
    */
   aws?: { regionLabel?: string };
@@ -92,6 +93,7 @@ export class PartitionRouter implements RowEncoder {
   private lastBucket = Number.NaN;
   private lastAccount: Uint8Array | undefined;
   private lastRegion: Uint8Array | undefined;
+  private lastOwner = '';
   private accountIndex = -1;
   private regionIndex = -1;
   private checker: RowEncoder | undefined;
@@ -151,6 +153,7 @@ export class PartitionRouter implements RowEncoder {
       a < 0 ? -1 : record.ends[a]!,
       r < 0 ? -1 : record.fieldStart(r),
       r < 0 ? -1 : record.ends[r]!,
+      record.owner,
     );
   }
 
@@ -166,6 +169,7 @@ export class PartitionRouter implements RowEncoder {
     accountEnd: number,
     regionStart: number,
     regionEnd: number,
+    owner = '',
   ): RowEncoder {
     const bucket = Math.floor(ms / this.unit);
     const aws = this.options.scheme.aws;
@@ -174,13 +178,16 @@ export class PartitionRouter implements RowEncoder {
       this.last !== this.checker &&
       (!aws ||
         (sameBytes(bytes, accountStart, accountEnd, this.lastAccount) &&
-          sameBytes(bytes, regionStart, regionEnd, this.lastRegion)))
+          sameBytes(bytes, regionStart, regionEnd, this.lastRegion) &&
+          (accountStart >= 0 || owner === this.lastOwner)))
     ) {
       return this.last!;
     }
     let key = timePartition(ms, this.options.scheme.by);
     if (aws) {
-      const account = accountStart < 0 ? '' : utf8(bytes, accountStart, accountEnd);
+      // A format without account-id: the payload's owner, the account of the log group.
+      const account = accountStart < 0 ? owner : utf8(bytes, accountStart, accountEnd);
+      this.lastOwner = owner;
       const region = (regionStart < 0 ? '' : utf8(bytes, regionStart, regionEnd)) || (aws.regionLabel ?? '');
       key = `aws-account-id=${partitionValue(account)}/aws-service=vpcflowlogs/aws-region=${partitionValue(region)}/${key}`;
       this.lastAccount = accountStart < 0 ? undefined : bytes.slice(accountStart, accountEnd);

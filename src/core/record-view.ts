@@ -52,6 +52,11 @@ export class RecordView {
   timeMs = Number.NaN;
   /** Length of the record read; its image needs at most this plus one byte. */
   recordBytes = 0;
+  /**
+   * The `owner` of the CloudWatch payload the record came in (the log group's account), '' without one:
+   * set by the converter per payload, for AWS's tree when the log format has no account-id.
+   */
+  owner = '';
   private scratch = new Uint8Array(256);
   private lent = false;
 

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { FlowLogConverter } from '../core/converter.js';
 import { createCsvEncoder } from '../core/csv-encoder.js';
+import { DEFAULT_FORMAT } from '../core/log-format.js';
 import { CsvPartitionRouter, PartitionRouter, type PartitionScheme } from '../core/partition.js';
 import { type ConvertStreamOptions, type RejectSink, withWasmModule } from './convert-stream.js';
 
@@ -45,7 +46,12 @@ export class PartitionStream extends Writable {
     this.rejects = rejects;
     // Over CSV the router also takes the rows the WebAssembly path writes for whole payloads (it routes
     // each row); over another encoder the module's work would be wasted, and the scanner reads.
-    const csv = converter.createEncoder === undefined || converter.createEncoder === createCsvEncoder;
+    // Without account-id in the format, AWS's tree takes each payload's owner, which the module does not pass on.
+    const ownerNeeded =
+      scheme.aws !== undefined &&
+      !(converter.format ?? DEFAULT_FORMAT).fields.some((field) => field.name === 'account-id');
+    const csv =
+      !ownerNeeded && (converter.createEncoder === undefined || converter.createEncoder === createCsvEncoder);
     const createEncoder = converter.createEncoder ?? createCsvEncoder;
     const reading: ConvertStreamOptions = csv
       ? withWasmModule(converter)

@@ -305,3 +305,36 @@ describe('CsvPartitionRouter.writeBytes on rows with quotes (written by another 
     expect(texts.map((t) => t.split('\n')[1])).toEqual(rows.map((r) => r.slice(0, -1)));
   });
 });
+
+describe("AWS's tree without account-id in the format", () => {
+  it("takes each payload's owner, the account of the log group (unknown without one)", () => {
+    const format = parseLogFormat('version start');
+    const input =
+      dataPayload([{ message: `2 ${T0}` }], { owner: '111122223333' }) +
+      dataPayload([{ message: `2 ${T0}` }], { owner: '444455556666' }) +
+      dataPayload([{ message: `2 ${T0}` }], { owner: '111122223333' });
+    for (const parser of ['scanner', 'json'] as const) {
+      const outputs: string[] = [];
+      const converter = new FlowLogConverter({
+        format,
+        payloadParser: parser,
+        onData: () => {},
+        createEncoder: (_, chunkBytes) =>
+          new PartitionRouter({
+            scheme: { by: 'hour', aws: { regionLabel: 'r' } },
+            createEncoder: createCsvEncoder,
+            chunkBytes,
+            maxPartitions: 9,
+            onPartition: (key) => {
+              outputs.push(key.split('/')[0]!);
+              return () => {};
+            },
+          }),
+      });
+      expect(converter.write(Buffer.from(input)) ?? converter.end()).toBeUndefined();
+      expect(outputs).toEqual(['aws-account-id=111122223333', 'aws-account-id=444455556666']);
+    }
+    const raw = partitioned(`2 ${T0}\n`, { by: 'hour', aws: {} }, { format });
+    expect([...raw.texts.keys()][0]).toMatch(/^aws-account-id=unknown\//);
+  });
+});
