@@ -16,7 +16,7 @@ import { convertObject } from '../src/object/convert-object.js';
 import { destinationFor, type Layout } from '../src/object/layout.js';
 import { parseCommitRecord } from '../src/object/resume.js';
 import type { ConvertOptions, ConvertTask } from '../src/object/task.js';
-import { dataPayload, firehoseObject, HEADER_V2, listFiles } from './helpers.js';
+import { dataPayload, firehoseObject, HEADER_V2, listFiles, runFlowhose } from './helpers.js';
 
 const OPTIONS: ConvertOptions = createConvertOptions({
   retries: 0,
@@ -277,5 +277,47 @@ describe("AWS's tree through convertObject", () => {
       `AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=eu-west-1/${P0}/obj.csv`,
       `AWSLogs/aws-account-id=444455556666/aws-service=vpcflowlogs/aws-region=eu-west-1/${P0}/obj.csv`,
     ]);
+  });
+});
+
+describe('two sources of one name, partitioned', () => {
+  it('the second fails as DEST_COLLISION instead of overwriting the first', async () => {
+    const dir = join(tmp, 'collide');
+    for (const sub of ['a', 'b']) {
+      await mkdir(join(dir, 'in', sub), { recursive: true });
+      await writeFile(join(dir, 'in', sub, 'obj.gz'), objectAt([H0]));
+    }
+    const run = await runFlowhose([
+      'convert',
+      join(dir, 'in'),
+      '--to',
+      join(dir, 'out'),
+      '--partition',
+      'hour',
+      '--workers',
+      '1',
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('DEST_COLLISION');
+    expect(run.stderr).toContain('1 ok, 1 failed');
+  });
+});
+
+describe('a source without rows, partitioned', () => {
+  it('writes no output, only its commit record, and a rerun skips it', async () => {
+    const dir = join(tmp, 'empty');
+    await mkdir(join(dir, 'in'), { recursive: true });
+    const source = join(dir, 'in', 'obj');
+    await writeFile(source, firehoseObject([dataPayload([])]));
+    const to = join(dir, 'out');
+    const task: ConvertTask = {
+      source: { kind: 'file', path: source },
+      layout: { to, relative: 'obj', format: 'csv', codec: 'gzip', partition: 'hour' },
+      options: OPTIONS,
+    };
+    const result = await convertObject(task);
+    expect(result).toMatchObject({ status: 'ok', rows: 0, outputs: [] });
+    expect(await listFiles(to, { records: true })).toEqual(['.obj.flowhose.json']);
+    expect((await convertObject(task)).status).toBe('skipped');
   });
 });
