@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePayloads } from '../../src/gen/corpus.js';
 import { createHandler, type ItemResult } from '../../src/lambda/handler.js';
 import { convert } from '../helpers.js';
+import { startMisbehavingS3 } from '../s3/misbehaving-server.js';
 import { type S3TestServer, startS3Server } from '../s3/server.js';
 import {
   CORRUPT,
@@ -314,5 +315,34 @@ describe('S3 Batch Operations', () => {
     ]);
     const timedOut = (await handler(event, timeLeft(10))) as Loose;
     expect(timedOut.results[0].resultCode).toBe('TemporaryFailure');
+  });
+});
+
+describe('an object that overruns the time left', () => {
+  it('is stopped before Lambda would stop the invocation, and comes back as a retryable failure', async () => {
+    // The body stalls after half of it, for ever: only the handler's deadline can end this object.
+    const slow = await startMisbehavingS3({
+      bucket: 'src',
+      objects: { 'in/slow': firehose(101) },
+      behave: (request) => (request.kind === 'get' && request.key === 'in/slow' ? 'half' : 'answer'),
+    });
+    try {
+      const handler = createHandler({
+        env: { FLOWHOSE_TO: 's3://src/out/', AWS_ENDPOINT_URL_S3: slow.endpoint, AWS_REGION: 'us-east-1' },
+        log: () => {},
+        guard: { reserveMs: 2000, minimumMs: 100 },
+      });
+      const event = fixture<{ BatchInput: Loose; Items: Loose[] }>('distributed-map-batch.json');
+      event.BatchInput = { bucket: 'src', prefix: 'in/' };
+      event.Items = [{ Key: 'in/slow' }];
+      // 3 s left: it starts (3 s > 2 s reserve + 0.1 s), and is stopped 1 s before the end.
+      const error = await handler(event, timeLeft(3000)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'FlowhoseRetryableBatch' });
+      const [result] = (error as { results: ItemResult[] }).results;
+      expect(result).toMatchObject({ status: 'failed', error: { code: 'INTERRUPTED', retryable: true } });
+      expect(slow.requests.filter((r) => r.kind === 'put')).toEqual([]);
+    } finally {
+      await slow.close();
+    }
   });
 });
