@@ -12,10 +12,23 @@ import { UsageError } from '../cli/usage-error.js';
 import { parseS3Url } from '../io/s3-url.js';
 import type { ConvertOptions } from '../object/task.js';
 
-/** Options of the CLI's run layer that mean something here; the rest (workers, manifest, …) are refused. */
-const RUN_OPTIONS_USED: readonly OptionKey[] = ['to', 'gzip'];
-/** Select-layer options that apply to one object's key; --shard splits a listing, which the handler never makes. */
-const SELECT_OPTIONS_UNUSED: readonly OptionKey[] = ['shard'];
+/**
+ * Options that only a command-line run has a use for (threads, the manifest file, progress, listing, Ctrl-C):
+ * refused by name. Every other option, including ones added to the table later (an output format, a
+ * partition layout), reaches the handler's Config and layout unchanged.
+ */
+const CLI_ONLY: readonly OptionKey[] = [
+  'workers',
+  'workerHeapMb',
+  'manifest',
+  'rejects',
+  'zlibThreads',
+  'quiet',
+  'startAfter',
+  'dryRun',
+  'graceSeconds',
+  'shard', // splits a listing, which the handler never makes
+];
 
 export const ENV_PREFIX = 'FLOWHOSE_';
 /** The handler's own settings beside the table's: the prefix that output names are taken relative to. */
@@ -26,11 +39,7 @@ const BATCH_INPUT_FIELDS = ['bucket', 'prefix'] as const;
 export const envName = (spec: OptionSpec): string => ENV_PREFIX + spec.flag.toUpperCase().replace(/-/g, '_');
 
 const SPECS = Object.entries(OPTIONS) as [OptionKey, OptionSpec][];
-const usable = ([key, spec]: readonly [OptionKey, OptionSpec]) =>
-  spec.layer === 'task' ||
-  spec.layer === 's3' ||
-  (spec.layer === 'select' && !SELECT_OPTIONS_UNUSED.includes(key)) ||
-  RUN_OPTIONS_USED.includes(key);
+const usable = ([key]: readonly [OptionKey, OptionSpec]) => !CLI_ONLY.includes(key);
 const USABLE = SPECS.filter(usable);
 const BY_ENV = new Map(SPECS.map(([key, spec]) => [envName(spec), [key, spec] as const]));
 
