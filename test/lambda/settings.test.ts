@@ -3,6 +3,8 @@
  * the table's own parser, each message naming the variable (or BatchInput key) at fault, on the first
  * invocation. And events of no known shape, refused with the list of shapes that are accepted.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/cli/options.js';
 import { EventShapeError, recognise } from '../../src/lambda/events.js';
@@ -163,5 +165,16 @@ describe('event shapes', () => {
     [{ invocationSchemaVersion: '3.0', tasks: [] }],
   ])('refuses %j, naming the accepted shapes', (event) => {
     expect(() => recognise(event)).toThrow(/S3 event notification|1.0 or 2.0/);
+  });
+});
+
+describe('the package entry point', () => {
+  it('exports handler and createHandler as flowhose/lambda (package.json exports, built into dist/)', () => {
+    const script =
+      "const m = await import('flowhose/lambda'); process.stdout.write(typeof m.handler + ' ' + typeof m.createHandler);";
+    const cwd = fileURLToPath(new URL('../..', import.meta.url));
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('function function');
   });
 });
