@@ -10,6 +10,7 @@ import {
   type TaskOptions,
 } from './options.js';
 import { UsageError } from './usage-error.js';
+import { autoShard } from './validate.js';
 
 export type { RawConvertOptions } from './options.js';
 
@@ -31,7 +32,9 @@ export function createConfig(
 ): Config {
   if (!raw.inputs || raw.inputs.length === 0)
     throw new UsageError('convert needs at least one input (a file, a directory, or - for stdin)');
-  const { run, task, select, s3 } = readCliOptions(raw, env);
+  // The environment decides `--shard auto` (AWS Batch); the table checks the i/n it gives like a typed one.
+  const given = raw.shard === 'auto' ? { ...raw, shard: autoShard(env) } : raw;
+  const { run, task, select, s3 } = readCliOptions(given, env);
   const { to } = run;
   const stdinCount = raw.inputs.filter((input) => input === '-').length;
   if (stdinCount > 1) throw new UsageError('- (stdin) can be given only once');

@@ -348,7 +348,8 @@ export const OPTIONS = {
     flag: 'shard',
     kind: 'string',
     layer: 'select',
-    describe: 'i/n: take only the keys whose stable hash falls in shard i of n',
+    describe:
+      "i/n: take only the keys whose stable hash falls in shard i of n; auto: the AWS Batch array job child's (AWS_BATCH_JOB_ARRAY_INDEX/AWS_BATCH_JOB_ARRAY_SIZE)",
     parse: shard,
   }),
   dryRun: option({
