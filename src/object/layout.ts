@@ -65,8 +65,8 @@ export type DestRef =
       output: string;
       rejects: string;
       contentType: string;
-      /** The commit record, used by partitioned outputs (one output's metadata cannot speak for many). */
-      record: string;
+      /** The commit record of a partitioned set (one output's metadata cannot speak for many). */
+      record?: string;
       partitioned?: Partitioned;
     }
   | { kind: 'stdout'; rejects?: string };
@@ -167,7 +167,15 @@ export function destinationFor(layout: Layout): DestRef | { error: string } {
   if (location) {
     if (!isSafeName(output) || unsafe) return outside;
     const contentType = contentTypeOf(layout.format, layout.codec);
-    return { kind: 's3', bucket: location.bucket, prefix: location.prefix, ...names, contentType };
+    const { record, ...rest } = names;
+    return {
+      kind: 's3',
+      bucket: location.bucket,
+      prefix: location.prefix,
+      ...rest,
+      ...(partitioned ? { record } : {}),
+      contentType,
+    };
   }
   if (!isSafeName(output) || unsafe || !safeJoin(layout.to, output)) return outside;
   return { kind: 'file', root: layout.to, ...names };

@@ -97,7 +97,7 @@ export function targetsOf(
       metadata: version ? { ...metadata, [META_SOURCE_ETAG]: metadataValue(version.etag) } : metadata,
     },
     rejects: { ...s3, key: locate(dest, dest.rejects), contentType: 'application/x-ndjson', metadata },
-    ...(dest.partitioned
+    ...(dest.partitioned && dest.record
       ? { record: { ...s3, key: locate(dest, dest.record), contentType: RECORD_CONTENT_TYPE, metadata } }
       : {}),
   };
