@@ -293,3 +293,35 @@ describe('the DDL is valid HiveQL (dt-sql-parser, the dialect of Athena DDL)', (
     });
   }
 });
+
+describe('flowhose ddl on the command line', () => {
+  it('prints the statement (exit 0); a partitioned table without its years is a usage error (exit 1)', async () => {
+    const ok = await runFlowhose([
+      'ddl',
+      '--to',
+      's3://b/p',
+      '--partition',
+      'hour',
+      '--projection-range',
+      '2020',
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout.toString()).toMatch(
+      /^-- flowhose: csv \(gzip\) files under s3:\/\/b\/p\/, partitions projected for 2020-\d{4}\nCREATE EXTERNAL TABLE IF NOT EXISTS `vpc_flow_logs` \(/,
+    );
+    const bad = await runFlowhose(['ddl', '--to', 's3://b/p', '--partition', 'hour']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('give --projection-range FIRST[,LAST] or the --manifest of the conversion');
+    const aws = await runFlowhose([
+      'ddl',
+      '--to',
+      's3://b/p',
+      '--layout',
+      'aws',
+      '--projection-range',
+      '2020',
+    ]);
+    expect(aws.code).toBe(1);
+    expect(aws.stderr).toContain('--aws-region-label');
+  });
+});

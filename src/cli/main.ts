@@ -95,7 +95,11 @@ function ddlCommand(y: Argv): Argv {
     .option('projection-range', {
       type: 'string',
       requiresArg: true,
-      describe: `Years to project: FIRST[,LAST] (2020, 2020-02-01, 2020,2035); default LAST: FIRST or this year + ${DEFAULT_PROJECTION_YEARS}`,
+      describe: `Years to project: FIRST[,LAST] (2020, 2020-02-01, 2020,2035); LAST defaults to the later of FIRST and this year, + ${DEFAULT_PROJECTION_YEARS}`,
+    })
+    .option('manifest', {
+      ...yargsOption(OPTIONS.manifest as OptionSpec),
+      describe: "The conversion's manifest: the earliest year= of its outputs is the projection's FIRST",
     })
     .example(
       '$0 ddl --to s3://dst/flows/ --layout aws --aws-region-label us-east-1 --projection-range 2019',
