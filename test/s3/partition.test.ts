@@ -140,6 +140,41 @@ describe('S3 to S3, partitioned', () => {
     ]);
   });
 
+  it('Ctrl-C (the signal) while the second hour uploads: nothing left, no upload open; the rerun ends exact', async () => {
+    const prefix = 'sigint/';
+    const task: ConvertTask = {
+      source: { kind: 's3', bucket: SRC, key: 'fh/2020/02/01/00/obj-1' },
+      layout: {
+        to: `s3://${DST}/${prefix}`,
+        relative: 'fh/2020/02/01/00/obj-1',
+        format: 'csv',
+        codec: 'gzip',
+        partition: 'hour',
+      },
+      options: createConvertOptions({
+        retries: 0,
+        s3: { region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, maxAttempts: 1 },
+      }),
+    };
+    const controller = new AbortController();
+    const real = createAdapters(task.options.s3);
+    const io: IoAdapters = {
+      ...real,
+      openSink: async (target) => {
+        const sink = await real.openSink(target);
+        if (target.kind === 's3' && target.key.includes('hour=01')) controller.abort();
+        return sink;
+      },
+    };
+    const result = await convertObject(task, io, controller.signal);
+    expect(result.error?.code).toBe('INTERRUPTED');
+    expect(await keys(prefix)).toEqual([]);
+    await s3.syncRequests();
+    expect(s3.multipartLedger().open).toEqual([]);
+    expect((await convertObject(task)).status).toBe('ok');
+    expect(await keys(prefix)).toEqual(CLEAN);
+  });
+
   // rejects, hour=00, hour=01, the commit record
   for (const at of [0, 1, 2, 3]) {
     for (const kill9 of [false, true]) {
