@@ -6,7 +6,7 @@
  *   node dist/bench/parquet-choice.js [--mb 64] [--runs a,b,…] [--rows 65536]
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,9 +132,11 @@ async function child(job: Job): Promise<Record<string, number>> {
     connection.closeSync();
   }
   const usage = process.resourceUsage();
+  // VmHWM, not getrusage's maxRSS, which a child inherits from the parent that forked it.
+  const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
   return {
     cpuS: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
-    maxRssMB: usage.maxRSS / 1024,
+    maxRssMB: hwm ? Number(hwm) / 1024 : usage.maxRSS / 1024,
     bytesOut: statSync(job.out).size,
     rows,
   };
@@ -152,7 +154,7 @@ async function main() {
     return;
   }
   const mb = Number(arg('--mb', '64'));
-  const rowGroupRows = Number(arg('--rows', '32768'));
+  const rowGroupRows = Number(arg('--rows', '16384'));
   const runs = arg(
     '--runs',
     'csv-gzip6,hyparquet:zstd,hyparquet:snappy,duckdb-appender:zstd,duckdb-appender:snappy,duckdb-csv:zstd,duckdb-csv:snappy',

@@ -28,7 +28,7 @@ export interface ParquetSettings {
  * Rows per row group, from the sweep in bench/RESULTS.md: past this the file hardly shrinks, while
  * the group's columns (held as JavaScript values until the group is written) grow with it.
  */
-export const DEFAULT_ROW_GROUP_ROWS = 32_768;
+export const DEFAULT_ROW_GROUP_ROWS = 16_384;
 export const DEFAULT_PARQUET_ZSTD_LEVEL = 3;
 export const DEFAULT_PARQUET_GZIP_LEVEL = 6;
 
@@ -288,7 +288,15 @@ export class ParquetEncoder implements RowEncoder {
       // (interface ids, accounts, action, log status; addresses where they repeat), else PLAIN.
       return { name: column.name, data: values };
     });
-    this.parquet!.write({ columnData, rowGroupSize: rows });
+    const parquet = this.parquet!;
+    parquet.write({ columnData, rowGroupSize: rows });
+    // The writer keeps each chunk's min and max for the footer as the values themselves: a string's is
+    // a view into a GroupStrings arena, which would keep the whole arena alive for the rest of the file.
+    for (const chunk of parquet.row_groups.at(-1)?.columns ?? []) {
+      const statistics = chunk.meta_data?.statistics;
+      if (statistics?.min_value instanceof Uint8Array) statistics.min_value = statistics.min_value.slice();
+      if (statistics?.max_value instanceof Uint8Array) statistics.max_value = statistics.max_value.slice();
+    }
     this.writer.handOn();
     this.startGroup();
   }
