@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { ParquetWriter } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { columnsOf } from '../../src/core/columns.js';
 import { convertBytes } from '../../src/core/convert-bytes.js';
@@ -412,6 +413,27 @@ describe('compression and statistics', () => {
         nulls: BigInt(want!.nulls as bigint),
       });
     }
+  });
+
+  it("keeps no group's string arena alive: the footer's string bounds are copies of their own size", () => {
+    let encoder: { parquet: ParquetWriter } | undefined;
+    const create = createParquetEncoder({ compression: 'snappy', rowGroupRows: 100 });
+    convertBytes(input, {
+      createEncoder: (onData, chunkBytes) => {
+        const made = create(onData, chunkBytes);
+        encoder = made as unknown as { parquet: ParquetWriter };
+        return made;
+      },
+    });
+    const bounds = encoder!.parquet.row_groups.flatMap((group) =>
+      group.columns.flatMap((chunk) => [
+        chunk.meta_data?.statistics?.min_value,
+        chunk.meta_data?.statistics?.max_value,
+      ]),
+    );
+    const strings = bounds.filter((b): b is Uint8Array => b instanceof Uint8Array);
+    expect(strings.length).toBeGreaterThanOrEqual(50);
+    for (const bound of strings) expect(bound.buffer.byteLength).toBe(bound.length);
   });
 
   it('dictionary-encodes interface ids, action and log status', async () => {
