@@ -33,10 +33,13 @@ export const DEFAULT_PARQUET_ZSTD_LEVEL = 3;
 export const DEFAULT_PARQUET_GZIP_LEVEL = 6;
 
 /**
- * zstd where node:zlib has it (Node ≥ 22.15), else snappy: a Node 20 user who asks for nothing still
- * gets a compressed file Athena reads, rather than a usage error for a choice they did not make.
+ * zstd where node:zlib has it (Node ≥ 22.15), else gzip: a Node 20 user who asks for nothing gets a
+ * compressed file Athena reads rather than a usage error for a choice they did not make. gzip, not
+ * snappy, because it is what AWS's own Parquet delivery of flow logs uses, and on Node 20 node:zlib's
+ * gzip-6 costs about what hyparquet-writer's JavaScript snappy costs for a third smaller files
+ * (bench/RESULTS.md, "Parquet writer choice").
  */
-export const defaultParquetCompression = (): ParquetCompression => (zstdAvailable() ? 'zstd' : 'snappy');
+export const defaultParquetCompression = (): ParquetCompression => (zstdAvailable() ? 'zstd' : 'gzip');
 
 /** Why `compression` cannot be had on this Node, or undefined when it can. */
 export function parquetCompressionUnavailable(compression: ParquetCompression): string | undefined {

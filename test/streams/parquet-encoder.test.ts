@@ -367,7 +367,7 @@ describe('compression and statistics', () => {
       new RegExp(`needs Node 22\\.15.*this is Node ${process.version.replaceAll('.', '\\.')}`),
     );
     expect(() => createParquetEncoder({ compression: 'zstd' })(() => {}, 1024)).toThrow(/needs Node 22\.15/);
-    expect(defaultParquetCompression()).toBe('snappy');
+    expect(defaultParquetCompression()).toBe('gzip');
   });
 
   it.skipIf(!zstdAvailable())('zstd is the default where node:zlib has it', () => {
