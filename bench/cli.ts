@@ -11,6 +11,7 @@ import yargs from 'yargs';
 import { DEFAULT_ZSTD_LEVEL } from '../src/cli/options.js';
 import { generatePayloads } from '../src/gen/corpus.js';
 import { writeCorpus } from '../src/gen/write-corpus.js';
+import { ROW_FORMAT_NAMES } from '../src/streams/row-formats.js';
 import { scalingChart } from './chart.js';
 import { machineLine } from './machine.js';
 import { kib, type ParserSuiteResult, parserTable, runParserSuite } from './parser.js';
@@ -30,6 +31,8 @@ export interface BenchArgs {
   /** zstd levels of the level sweep; zstd levels convert runs at. Skipped, with a note, where Node has no zstd. */
   zstdSweep: number[];
   zstdLevels: number[];
+  /** Output formats measured side by side (gzip-6 and zstd each); empty: none. Optional for library callers. */
+  formats?: string[];
   time: number;
   out: string;
   quiet?: boolean;
@@ -92,6 +95,7 @@ export async function runBench(args: BenchArgs): Promise<string> {
         levelSweep: args.levelSweep,
         zstdSweep: args.zstdSweep,
         zstdLevels: args.zstdLevels,
+        formats: args.formats,
         log,
       });
       sections.push('## Pipeline suite', '', pipelineTables(pipeline, cores), '');
@@ -303,6 +307,12 @@ export async function main(argv: string[]): Promise<number> {
       default: String(DEFAULT_ZSTD_LEVEL),
       describe: 'zstd levels convert runs at, at each worker count (Node 22.15+)',
     })
+    .option('formats', {
+      type: 'string',
+      default: ROW_FORMAT_NAMES.join(','),
+      describe:
+        'Output formats measured side by side at the most workers, with gzip-6 and zstd (empty: none)',
+    })
     .option('pipeline-chunk-sizes', {
       type: 'string',
       default: '65536,262144,1048576,4194304',
@@ -326,6 +336,7 @@ export async function main(argv: string[]): Promise<number> {
     levelSweep: args.levelSweep,
     zstdSweep: list(args.zstdSweep),
     zstdLevels: list(args.zstdLevels),
+    formats: args.formats.split(',').filter((name) => name !== ''),
     time: args.time,
     out: args.out,
   });

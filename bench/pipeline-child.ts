@@ -26,6 +26,8 @@ export type ChildJob =
       /** The gzip level; with `zstd`, the zstd level instead. */
       level: number;
       zstd?: boolean;
+      /** `--output-format`; csv when absent. */
+      outputFormat?: string;
       chunkSize?: number;
       parser?: string;
     }
@@ -97,6 +99,7 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       ...(job.zstd ? { compression: 'zstd', zstdLevel: job.level } : { gzipLevel: job.level }),
       chunkSize: job.chunkSize,
       parser: job.parser,
+      outputFormat: job.outputFormat,
       overwrite: true,
       quiet: true,
     });

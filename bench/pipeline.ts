@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CHUNK_SIZE } from '../src/cli/options.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL } from '../src/cli/options.js';
 import { zstdUnavailable } from '../src/streams/codecs.js';
 import { kib } from './parser.js';
 import type { ChildJob, ChildResult } from './pipeline-child.js';
@@ -28,7 +28,18 @@ export interface PipelineSuiteOptions {
   zstdSweep?: number[];
   /** zstd levels convert runs at, at each worker count, beside the gzip levels (none where Node has no zstd). */
   zstdLevels?: number[];
+  /**
+   * Output formats measured side by side at the most workers, each with gzip-6 and with zstd at its default
+   * level (zstd left out, with a note, where Node has none), against CSV at gzip-6 of the same run.
+   */
+  formats?: string[];
   log: (line: string) => void;
+}
+
+/** One output format × codec, at the most workers measured. */
+export interface FormatRun extends ConvertRun {
+  format: string;
+  compression: 'gzip' | 'zstd';
 }
 
 export interface ConvertRun extends ChildResult {
@@ -63,6 +74,10 @@ export interface PipelineSuiteResult {
   zstdFloors: { level: number; floor: ChildResult }[];
   /** Why the zstd measurements are missing, when they are (Node without zstd). */
   zstdNote?: string;
+  /** Each output format with gzip-6 and zstd, in the order measured (CSV gzip-6 first). */
+  formatRuns: FormatRun[];
+  /** Why zstd is missing from formatRuns, when it is. */
+  formatZstdNote?: string;
   corpusBytes: number;
   files: number;
 }
@@ -192,8 +207,36 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
     chunkRuns.push({ ...result, workers: 1, level, chunkSize: size });
     await rm(out, { recursive: true, force: true });
   }
+  const formatRuns: FormatRun[] = [];
+  const formatZstdNote = options.formats?.length ? zstdUnavailable('zstd') : undefined;
+  for (const format of options.formats ?? []) {
+    for (const compression of ['gzip', 'zstd'] as const) {
+      if (compression === 'zstd' && formatZstdNote) continue;
+      const level = compression === 'gzip' ? 6 : DEFAULT_ZSTD_LEVEL;
+      log(
+        `  convert --workers ${maxWorkers} --output-format ${format} --compression ${compression} (level ${level})`,
+      );
+      const out = join(options.scratch, `out-${format}-${compression}`);
+      const result = await runChild(
+        {
+          mode: 'convert',
+          input: options.corpus,
+          out,
+          workers: maxWorkers,
+          level,
+          zstd: compression === 'zstd',
+          outputFormat: format,
+        },
+        envFor(maxWorkers),
+      );
+      formatRuns.push({ ...result, workers: maxWorkers, level, chunkSize, format, compression });
+      await rm(out, { recursive: true, force: true });
+    }
+  }
   await rm(options.scratch, { recursive: true, force: true });
   return {
+    formatRuns,
+    formatZstdNote,
     gunzip,
     levels,
     runs,
@@ -293,6 +336,7 @@ export function pipelineTables(result: PipelineSuiteResult, cores: number): stri
     }
   }
   lines.push(...zstdTables(result));
+  lines.push(...formatTables(result));
   if (result.chunkRuns.length > 0) {
     lines.push(
       '',
@@ -351,5 +395,27 @@ function zstdTables(result: PipelineSuiteResult): string[] {
       );
     }
   }
+  return lines;
+}
+
+/** Every output format × codec side by side, against CSV at gzip-6 of the same run. */
+function formatTables(result: PipelineSuiteResult): string[] {
+  if (result.formatRuns.length === 0) return [];
+  const base = result.formatRuns.find((r) => r.format === 'csv' && r.compression === 'gzip');
+  const lines = [
+    '',
+    `Output formats at ${result.formatRuns[0]!.workers} workers, each a fresh process on the same corpus${base ? ', against CSV at gzip-6' : ''}:`,
+    '',
+    '| format | codec | wall s | CPU s | MB/s (decompressed) | output MB | peak RSS MB | CPU ÷ CSV gzip-6 | MB/s × CSV gzip-6 | output ÷ CSV gzip-6 |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  const rate = (r: ChildResult) => r.bytesDecoded / 1e6 / r.wallS;
+  for (const run of result.formatRuns) {
+    const ratio = (x: number, y: number | undefined) => (y ? f(x / y) : '');
+    lines.push(
+      `| ${run.format} | ${run.compression}-${run.level} | ${f(run.wallS)} | ${f(run.cpuS)} | ${f(rate(run), 0)} | ${f(run.bytesOut / 1e6)} | ${f(run.maxRssMB, 0)} | ${ratio(run.cpuS, base?.cpuS)} | ${ratio(rate(run), base && rate(base))} | ${ratio(run.bytesOut, base?.bytesOut)} |`,
+    );
+  }
+  if (result.formatZstdNote) lines.push('', `zstd: not measured: ${result.formatZstdNote}.`);
   return lines;
 }

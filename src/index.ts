@@ -5,8 +5,8 @@
  *   gzip layers, converts, compresses, and commits the output and its rejects together, or
  *   neither; it returns the counts and any error as a TaskResult.
  * - Bytes already in memory (tests, benchmarks, small inputs): `convertBytes(decompressed,
- *   { format: parseLogFormat(spec), wasmModule: loadPayloadToCsv() })` returns the CSV, the
- *   rejects, the counts and any error in one call.
+ *   { format: parseLogFormat(spec), wasmModule: loadPayloadToCsv() })` returns the CSV (or NDJSON with
+ *   `createEncoder: createNdjsonEncoder`), the rejects, the counts and any error in one call.
  * - Your own pipeline: `ConvertStream` is the core as a Transform (it loads the WebAssembly fast
  *   path itself); committing the output and keeping the rejects (its `rejects` sink) are then yours.
  */
@@ -37,6 +37,7 @@ export {
 } from './core/errors.js';
 export { DEFAULT_FIELDS, type FieldInfo, KNOWN_FIELDS } from './core/fields.js';
 export { DEFAULT_FORMAT, type FlowFormat, headerFormat, parseLogFormat } from './core/log-format.js';
+export { createNdjsonEncoder, NdjsonEncoder } from './core/ndjson-encoder.js';
 export { type RecordProblem, RecordView } from './core/record-view.js';
 export type { CreateRowEncoder, RowEncoder } from './core/row-encoder.js';
 export { generateObject, generatePayloads } from './gen/corpus.js';
@@ -46,5 +47,12 @@ export { exitCodeOf, type RunEnv, type RunOutcome, run } from './run/run.js';
 export { SetupError } from './run/setup-error.js';
 export { ConvertStream, type ConvertStreamOptions, type RejectSink } from './streams/convert-stream.js';
 export { gunzipLayers } from './streams/gunzip-layers.js';
+export {
+  type EncoderSettings,
+  ROW_FORMATS,
+  type RowFormat,
+  type RowFormatName,
+  rowFormatNamed,
+} from './streams/row-formats.js';
 export type { PayloadToCsvModule } from './wasm/interface.js';
 export { loadPayloadToCsv } from './wasm/load.js';

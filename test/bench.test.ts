@@ -92,6 +92,36 @@ describe('pipeline suite', () => {
     expect(pipelineTables(result, 2)).toContain('| 1 | 2 |');
     expect(pipelineTables(result, 2)).toContain('| 1 MiB |');
   });
+
+  it('measures each output format with gzip-6 and zstd side by side, the same rows each', async () => {
+    const corpus = join(dir, 'corpus-formats');
+    await writeCorpus({ out: corpus, objects: 2, mb: 0.4, seed: 3 });
+    const result = await runPipelineSuite({
+      corpus,
+      scratch: join(dir, 'scratch-formats'),
+      workers: [1],
+      levels: [],
+      chunkSizes: [],
+      formats: ['csv', 'ndjson'],
+      log: () => {},
+    });
+    const codecs = zstdAvailable() ? ['gzip', 'zstd'] : ['gzip'];
+    expect(result.formatRuns.map((r) => `${r.format} ${r.compression}`)).toEqual(
+      ['csv', 'ndjson'].flatMap((format) => codecs.map((codec) => `${format} ${codec}`)),
+    );
+    const rows = result.formatRuns[0]!.rows;
+    expect(rows).toBeGreaterThan(500);
+    for (const run of result.formatRuns) expect(run.rows).toBe(rows);
+    // NDJSON carries its keys on every line: more bytes than CSV before and after compression.
+    const out = (format: string) =>
+      result.formatRuns.find((r) => r.format === format && r.compression === 'gzip')!;
+    expect(out('ndjson').bytesOut).toBeGreaterThan(out('csv').bytesOut);
+    const table = pipelineTables(result, 1);
+    expect(table).toContain('Output formats at 1 workers');
+    expect(table).toMatch(/^\| ndjson \| gzip-6 \| [\d.]+ \| [\d.]+ \|/m);
+    expect(table).toMatch(/^\| csv \| gzip-6 \| .* \| 1\.00 \| 1\.00 \| 1\.00 \|$/m);
+    if (!zstdAvailable()) expect(table).toContain('zstd: not measured: zstd needs Node');
+  });
 });
 
 it('flowhose bench writes a report with recommendations and a scaling chart', async () => {

@@ -65,6 +65,12 @@ const cliCases: [args: string[], message: string][] = [
   [[...IN, '--gzip-level', '-1'], '--gzip-level must be a whole number from 0 to 9, got -1'],
   [[...IN, '--gzip-strategy', 'huffman'], '--gzip-strategy must be filtered or default, got "huffman"'],
   [[...IN, '--parallel-gzip', '257'], '--parallel-gzip must be a whole number from 0 to 256, got 257'],
+  [[...IN, '--output-format', 'json'], '--output-format must be csv or ndjson, got "json"'],
+  [[...IN, '--output-format', 'NDJSON'], '--output-format must be csv or ndjson, got "NDJSON"'],
+  [
+    [...IN, '--output-format', 'csv', '--output-format', 'ndjson'],
+    '--output-format was given 2 times (csv, ndjson); give it once',
+  ],
   [[...IN, '--compression', 'brotli'], '--compression must be one of gzip, zstd, none, got "brotli"'],
   [[...IN, '--compression', 'ZSTD'], '--compression must be one of gzip, zstd, none, got "ZSTD"'],
   [[...IN, '--zstd-level', '0'], '--zstd-level must be a whole number from 1 to 19, got 0'],
@@ -106,6 +112,18 @@ const cliCases: [args: string[], message: string][] = [
   [
     [...IN, '--compression', 'gzip', '--no-gzip'],
     '--no-gzip writes plain CSV; it conflicts with --compression gzip',
+  ],
+  [
+    [...IN, '--output-format', 'ndjson', '--compression', 'gzip', '--no-gzip'],
+    '--no-gzip writes plain NDJSON; it conflicts with --compression gzip',
+  ],
+  [
+    [...IN, '--output-format', 'ndjson', '--compression', 'gzip', '--gzip-level', '0'],
+    '--gzip-level 0 writes plain NDJSON; it conflicts with --compression gzip (use --compression none)',
+  ],
+  [
+    [...IN, '--output-format', 'ndjson', '--no-gzip', '--zstd-level', '2'],
+    '--zstd-level 2 is for zstd output: give --compression zstd too (the output is plain NDJSON without it)',
   ],
   [
     [...IN, '--compression', 'none', '--gzip'],
@@ -199,6 +217,11 @@ const libraryCases: [input: ConvertOptionsInput | Record<string, unknown>, messa
   [{ payloadParser: 'fast' }, 'payloadParser must be one of wasm, scanner, json, got "fast"'],
   [{ gzipStrategy: 'huffman' }, 'gzipStrategy must be filtered or default, got "huffman"'],
   [{ compression: 'lz4' }, 'compression must be one of gzip, zstd, none, got "lz4"'],
+  [{ outputFormat: 'parquet ' }, 'outputFormat must be csv or ndjson, got "parquet "'],
+  [
+    { outputFormat: 'ndjson', zstdLevel: 3 },
+    'zstdLevel 3 is for zstd output: give compression zstd too (the output is gzip without it)',
+  ],
   [{ zstdLevel: 0 }, 'zstdLevel must be a whole number from 1 to 19, got 0'],
   [
     { zstdLevel: 5 },
@@ -217,7 +240,7 @@ const libraryCases: [input: ConvertOptionsInput | Record<string, unknown>, messa
   [{ logFormat: 'a b a' }, 'logFormat: field "a" appears twice'],
   [
     { chunksize: 1 },
-    'chunksize is not a convert option; the options are logFormat, gzipLevel, gzipStrategy, parallelGzip, compression, zstdLevel, chunkSize, maxRecordBytes, payloadParser, overwrite, retries, s3',
+    'chunksize is not a convert option; the options are logFormat, outputFormat, gzipLevel, gzipStrategy, parallelGzip, compression, zstdLevel, chunkSize, maxRecordBytes, payloadParser, overwrite, retries, s3',
   ],
   [{ s3: { region: '' } }, 's3.region must be a region name such as us-east-1, got ""'],
   [
@@ -278,6 +301,7 @@ describe('defaults: one table, the same for the CLI and the library', () => {
         chunkSize: 1024 * 1024,
         maxRecordBytes: 16 * 1024 * 1024,
         payloadParser: 'wasm',
+        outputFormat: 'csv',
         overwrite: false,
         retries: 2,
         logFormat: undefined,

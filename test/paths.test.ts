@@ -23,6 +23,10 @@ describe('output names', () => {
     expect(outputName('flow.log.gz', 'gzip')).toBe('flow.log.csv.gz');
     expect(outputName('a/b/obj.gz', 'zstd')).toBe('a/b/obj.csv.zst');
     expect(outputName('a/b/obj', 'zstd')).toBe('a/b/obj.csv.zst');
+    expect(outputName('a/b/obj.gz', 'gzip', 'ndjson')).toBe('a/b/obj.json.gz');
+    expect(outputName('a/b/obj.gz', 'parallel-gzip', 'ndjson')).toBe('a/b/obj.json.gz');
+    expect(outputName('a/b/obj', 'zstd', 'ndjson')).toBe('a/b/obj.json.zst');
+    expect(outputName('a/b/obj.gz', 'none', 'ndjson')).toBe('a/b/obj.json');
   });
 
   it('put rejects and the commit record beside the output, under names Athena skips', () => {
@@ -46,9 +50,21 @@ describe('output names', () => {
       'a/.x.flowhose.json',
       '.x.csv.gz.1-2-0a0b0c0d.flowhose-tmp',
       'a/x.csv.zst',
+      'a/x.json.gz',
+      'x.json.zst',
+      'x.json',
     ])
       expect(isLayoutName(name), name).toBe(true);
-    for (const name of ['a/x', 'x.gz', 'x.zst', 'x.json', 'rejects.jsonl', 'csv.gz/x', 'x.csv.zstd'])
+    for (const name of [
+      'a/x',
+      'x.gz',
+      'x.zst',
+      'x.jsonl',
+      'x.ndjson',
+      'rejects.jsonl',
+      'csv.gz/x',
+      'x.json.zstd',
+    ])
       expect(isLayoutName(name), name).toBe(false);
   });
 });
@@ -73,6 +89,9 @@ describe('codecs', () => {
     expect(contentTypeOf('csv', 'parallel-gzip')).toBe('application/gzip');
     expect(contentTypeOf('csv', 'none')).toBe('text/csv; charset=utf-8');
     expect(contentTypeOf('csv', 'zstd')).toBe('application/zstd');
+    expect(contentTypeOf('ndjson', 'none')).toBe('application/x-ndjson');
+    expect(contentTypeOf('ndjson', 'gzip')).toBe('application/gzip');
+    expect(contentTypeOf('ndjson', 'zstd')).toBe('application/zstd');
     expect(
       CODECS.none.createStream({
         level: 6,
@@ -132,6 +151,24 @@ describe('destinationFor: plain arguments in, every member name out', () => {
     });
     expect(destinationFor(layout('out', 'a/obj', { codec: 'zstd' }))).toMatchObject({
       output: 'a/obj.csv.zst',
+      record: 'a/.obj.flowhose.json',
+    });
+  });
+
+  it('names an NDJSON output .json.gz / .json.zst / .json, typed as its codec or application/x-ndjson', () => {
+    expect(destinationFor(layout('s3://b/p', 'a/obj.gz', { format: 'ndjson', codec: 'none' }))).toEqual({
+      kind: 's3',
+      bucket: 'b',
+      prefix: 'p',
+      output: 'a/obj.json',
+      rejects: 'a/_obj.rejects.jsonl',
+      contentType: 'application/x-ndjson',
+    });
+    expect(destinationFor(layout('out', 'a/obj', { format: 'ndjson', codec: 'zstd' }))).toEqual({
+      kind: 'file',
+      root: 'out',
+      output: 'a/obj.json.zst',
+      rejects: 'a/_obj.rejects.jsonl',
       record: 'a/.obj.flowhose.json',
     });
   });

@@ -1,5 +1,6 @@
 import { isS3Url, parseS3Url } from '../io/s3-url.js';
 import type { Selection } from '../run/select.js';
+import { rowFormatNamed, stdoutProblem } from '../streams/row-formats.js';
 import {
   type RawConvertOptions,
   type RunOptions,
@@ -8,6 +9,7 @@ import {
   type TaskOptions,
 } from './options.js';
 import { UsageError } from './usage-error.js';
+import { autoShard } from './validate.js';
 
 export type { RawConvertOptions } from './options.js';
 
@@ -29,7 +31,9 @@ export function createConfig(
 ): Config {
   if (!raw.inputs || raw.inputs.length === 0)
     throw new UsageError('convert needs at least one input (a file, a directory, or - for stdin)');
-  const { run, task, select, s3 } = readCliOptions(raw, env);
+  // The environment decides `--shard auto` (AWS Batch); the table checks the i/n it gives like a typed one.
+  const given = raw.shard === 'auto' ? { ...raw, shard: autoShard(env) } : raw;
+  const { run, task, select, s3 } = readCliOptions(given, env);
   const { to } = run;
   const stdinCount = raw.inputs.filter((input) => input === '-').length;
   if (stdinCount > 1) throw new UsageError('- (stdin) can be given only once');
@@ -39,6 +43,8 @@ export function createConfig(
     );
   }
   if (stdinCount === 1 && to !== '-') throw new UsageError('- (stdin) converts only to --to - (stdout)');
+  const notStreamable = to === '-' ? stdoutProblem(rowFormatNamed(task.outputFormat)) : undefined;
+  if (notStreamable) throw new UsageError(notStreamable);
   if (run.rejects !== undefined && to !== '-') {
     throw new UsageError(
       '--rejects is for stdout mode; with --to DIR, rejects are written beside each output',

@@ -9,7 +9,14 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_PAYLOAD_PARSER, PAYLOAD_PARSERS } from '../core/converter.js';
 import { DEFAULT_S3_TIMEOUT_SECONDS, type S3Settings } from '../io/s3-url.js';
 import type { ConvertOptions } from '../object/task.js';
-import { COMPRESSIONS, type Compression, zstdUnavailable } from '../streams/codecs.js';
+import { type Compression, zstdUnavailable } from '../streams/codecs.js';
+import {
+  compressionProblem,
+  FORMAT_COMPRESSIONS,
+  ROW_FORMAT_NAMES,
+  ROW_FORMATS,
+  type RowFormatName,
+} from '../streams/row-formats.js';
 import { UsageError } from './usage-error.js';
 import {
   destination,
@@ -81,6 +88,18 @@ function optional<T, L extends OptionLayer, F extends string, K extends OptionKi
 
 const GZIP_STRATEGIES = ['filtered', 'default'] as const;
 
+/** `"gzip" for csv and ndjson`: each format's default compression, for --help. */
+function defaultCompressions(): string {
+  const byDefault = new Map<Compression, string[]>();
+  for (const name of ROW_FORMAT_NAMES) {
+    const compression = ROW_FORMATS[name].defaultCompression;
+    byDefault.set(compression, [...(byDefault.get(compression) ?? []), name]);
+  }
+  return [...byDefault]
+    .map(([compression, names]) => `"${compression}" for ${names.join(' and ')}`)
+    .join(', ');
+}
+
 /**
  * From the pipeline suite's zstd level sweep (bench/RESULTS.md): on flow-log CSV level 1 costs a sixth
  * to a quarter of gzip-6's CPU for 3.8% more bytes, and levels 2–5 (zstd's own default, 3, among them)
@@ -133,11 +152,20 @@ export const OPTIONS = {
     describe: 'Flow log format: "${version} ${account-id} …" or bare names; default: the 14 version-2 fields',
     parse: logFormatSpec,
   }),
+  // Above the compression options: the default compression and the compressions allowed are its.
+  outputFormat: option({
+    flag: 'output-format',
+    kind: 'string',
+    layer: 'task',
+    describe: `Output rows: ${ROW_FORMAT_NAMES.map((name) => ROW_FORMATS[name].describe).join('; ')}`,
+    default: 'csv' as RowFormatName,
+    parse: oneOf(ROW_FORMAT_NAMES),
+  }),
   gzipLevel: option({
     flag: 'gzip-level',
     kind: 'number',
     layer: 'task',
-    describe: 'Output gzip level, 0 = plain CSV',
+    describe: 'Output gzip level, 0 = uncompressed (plain CSV or NDJSON)',
     default: 6,
     parse: whole(0, 9),
   }),
@@ -145,7 +173,7 @@ export const OPTIONS = {
     flag: 'gzip',
     kind: 'boolean',
     layer: 'run',
-    describe: 'Gzip the output (--no-gzip writes plain CSV)',
+    describe: 'Gzip the output (--no-gzip writes it uncompressed)',
     default: true,
     parse: yesNo,
   }),
@@ -170,10 +198,14 @@ export const OPTIONS = {
     flag: 'compression',
     kind: 'string',
     layer: 'task',
-    describe: 'Output compression: gzip (.csv.gz), zstd (.csv.zst; Node 22.15+ or 23.8+) or none (.csv)',
-    default: ({ values }): Compression => (values.gzipLevel === 0 || values.gzip === false ? 'none' : 'gzip'),
-    defaultHelp: '"gzip"; "none" with --no-gzip or --gzip-level 0',
-    parse: oneOf(COMPRESSIONS),
+    describe:
+      'Output compression: gzip (.gz), zstd (.zst; Node 22.15+ or 23.8+) or none, as the output format takes them',
+    default: ({ values }): Compression =>
+      values.gzipLevel === 0 || values.gzip === false
+        ? 'none'
+        : ROW_FORMATS[values.outputFormat as RowFormatName].defaultCompression,
+    defaultHelp: `${defaultCompressions()}; "none" with --no-gzip or --gzip-level 0`,
+    parse: oneOf(FORMAT_COMPRESSIONS),
   }),
   zstdLevel: option({
     flag: 'zstd-level',
@@ -266,7 +298,8 @@ export const OPTIONS = {
     flag: 'shard',
     kind: 'string',
     layer: 'select',
-    describe: 'i/n: take only the keys whose stable hash falls in shard i of n',
+    describe:
+      "i/n: take only the keys whose stable hash falls in shard i of n; auto: the AWS Batch array job child's (AWS_BATCH_JOB_ARRAY_INDEX/AWS_BATCH_JOB_ARRAY_SIZE)",
     parse: shard,
   }),
   dryRun: option({
@@ -471,16 +504,23 @@ function checkCompression(
   const compression = values.compression as Compression | undefined;
   if (compression === undefined) return; // the S3 settings alone
   const chosen = `${name('compression')} ${compression}`;
+  const format = ROW_FORMATS[values.outputFormat as RowFormatName];
+  // What --no-gzip and --gzip-level 0 make of this format: `plain CSV`, `plain NDJSON`.
+  const plain = `plain ${format.name.toUpperCase()}`;
+  const problem = compressionProblem(format, compression);
+  if (problem) {
+    throw new UsageError(`${chosen} conflicts with ${name('outputFormat')} ${format.name}: ${problem}`);
+  }
   if (given('compression')) {
     if (given('gzip') && values.gzip !== (compression !== 'none')) {
       const flag = values.gzip ? name('gzip') : name('gzip').replace(/^--/, '--no-');
       throw new UsageError(
-        `${flag} ${values.gzip ? 'gzips the output' : 'writes plain CSV'}; it conflicts with ${chosen}`,
+        `${flag} ${values.gzip ? 'gzips the output' : `writes ${plain}`}; it conflicts with ${chosen}`,
       );
     }
     if (compression === 'gzip' && given('gzipLevel') && values.gzipLevel === 0) {
       throw new UsageError(
-        `${name('gzipLevel')} 0 writes plain CSV; it conflicts with ${chosen} (use ${name('compression')} none)`,
+        `${name('gzipLevel')} 0 writes ${plain}; it conflicts with ${chosen} (use ${name('compression')} none)`,
       );
     }
     if (compression !== 'gzip') {
@@ -498,10 +538,12 @@ function checkCompression(
     throw new UsageError(
       given('compression')
         ? `${level} is for zstd output; it conflicts with ${chosen}`
-        : `${level} is for zstd output: give ${name('compression')} zstd too (the output is ${compression === 'none' ? 'plain CSV' : compression} without it)`,
+        : `${level} is for zstd output: give ${name('compression')} zstd too (the output is ${compression === 'none' ? plain : compression} without it)`,
     );
   }
-  const unavailable = compression === 'zstd' ? zstdUnavailable(chosen) : undefined;
+  // A format that compresses inside its file brings its own zstd; node:zlib's is for the file codec.
+  const unavailable =
+    compression === 'zstd' && !format.compressesInside ? zstdUnavailable(chosen) : undefined;
   if (unavailable) throw new UsageError(unavailable);
 }
 

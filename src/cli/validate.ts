@@ -132,6 +132,28 @@ export const shard: Parse<NonNullable<Selection['shard']>> = (value, name) => {
   return parsed;
 };
 
+/**
+ * `--shard auto` in a child of an AWS Batch array job: the shard is the child's AWS_BATCH_JOB_ARRAY_INDEX
+ * (0-based) of AWS_BATCH_JOB_ARRAY_SIZE, both set by Batch. Anywhere else it is a usage error, never a
+ * silent whole run (n boxes would each convert everything).
+ */
+export function autoShard(env: Record<string, string | undefined>, name = '--shard'): string {
+  const index = env.AWS_BATCH_JOB_ARRAY_INDEX;
+  const size = env.AWS_BATCH_JOB_ARRAY_SIZE;
+  const missing = ['AWS_BATCH_JOB_ARRAY_INDEX', 'AWS_BATCH_JOB_ARRAY_SIZE'].filter((v) => !env[v]);
+  if (missing.length > 0) {
+    throw new UsageError(
+      `${name} auto takes the shard from AWS Batch's AWS_BATCH_JOB_ARRAY_INDEX and AWS_BATCH_JOB_ARRAY_SIZE, and ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set: run it as a child of an array job, or give ${name} i/n`,
+    );
+  }
+  const shard = parseShard(`${index}/${size}`);
+  if (!shard || !/^\d+$/.test(String(index).trim()) || !/^\d+$/.test(String(size).trim()))
+    throw new UsageError(
+      `${name} auto: AWS_BATCH_JOB_ARRAY_INDEX ${shown(index)} of AWS_BATCH_JOB_ARRAY_SIZE ${shown(size)} is not an index below a size`,
+    );
+  return `${shard.index}/${shard.count}`;
+}
+
 export const httpUrl: Parse<string> = (value, name) => {
   const url = text(value, name);
   if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`${name} must be an http(s) URL, got "${url}"`);

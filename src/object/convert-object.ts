@@ -1,7 +1,7 @@
 /**
  * One object's conversion, the same whether it runs in a pool worker or in-process (stdin):
  *
- *   source ─► read (count in) ─► gunzip layers ─► FlowLogConverter ─► codec ─► write (count out) ─► output
+ *   source ─► read (count in) ─► gunzip layers ─► FlowLogConverter (the layout's row format) ─► codec ─► write (count out) ─► output
  *                                                      └─► rejects (JSON lines, opened on first reject)
  *
  * One awaited pipeline: the first error anywhere destroys every stage. Only on success is the output
@@ -19,6 +19,7 @@ import type { ObjectSink, SinkTarget } from '../io/sink.js';
 import { codecNamed } from '../streams/codecs.js';
 import { ConvertStream } from '../streams/convert-stream.js';
 import { gunzipLayers } from '../streams/gunzip-layers.js';
+import { rowFormatNamed } from '../streams/row-formats.js';
 import { atStage, classify, placed } from './failures.js';
 import { type DestRef, describeDest, destinationFor } from './layout.js';
 import { type Member, OutputSet } from './output-set.js';
@@ -82,8 +83,15 @@ async function convertOnce(
       result.status = 'skipped';
       return result;
     }
+    // The layout's format names the output, so it is the one encoded (a Parquet encoder loads here, lazily).
+    const createEncoder = await rowFormatNamed(task.layout.format).encoder({
+      compression: options.compression,
+      gzipLevel: options.gzipLevel,
+      zstdLevel: options.zstdLevel,
+    });
     convert = new ConvertStream({
       format: options.logFormat ? parseLogFormat(options.logFormat) : undefined,
+      createEncoder,
       maxRecordBytes: options.maxRecordBytes,
       payloadParser: options.payloadParser,
       outputChunkBytes: options.chunkSize,

@@ -10,19 +10,11 @@ import { join } from 'node:path';
 import { joinKey, safeJoin } from '../io/paths.js';
 import { parseS3Url } from '../io/s3-url.js';
 import { CODECS, type CodecName, codecNamed } from '../streams/codecs.js';
+import { ROW_FORMATS, type RowFormatName } from '../streams/row-formats.js';
 
-export type RowFormatName = 'csv';
-
-export interface RowFormat {
-  readonly name: RowFormatName;
-  readonly extension: string;
-  /** The S3 Content-Type of an uncompressed output. */
-  readonly contentType: string;
-}
-
-export const ROW_FORMATS: Readonly<Record<RowFormatName, RowFormat>> = {
-  csv: { name: 'csv', extension: '.csv', contentType: 'text/csv; charset=utf-8' },
-};
+// The row formats' descriptors (name, extension, Content-Type, compressions, encoder) live beside the
+// codecs' (streams/row-formats.ts); this module reads only their names.
+export { ROW_FORMATS, type RowFormat, type RowFormatName } from '../streams/row-formats.js';
 
 /** Plain data, so a task can carry it into a worker. */
 export interface Layout {
@@ -71,7 +63,7 @@ export function isSafeName(name: string): boolean {
 }
 
 const OUTPUT_SUFFIXES = Object.values(ROW_FORMATS).flatMap((f) =>
-  Object.values(CODECS).map((c) => f.extension + c.extension),
+  f.compressesInside ? [f.extension] : Object.values(CODECS).map((c) => f.extension + c.extension),
 );
 
 /**

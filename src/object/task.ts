@@ -3,6 +3,7 @@ import type { GoverningOption, ObjectErrorCode } from '../core/errors.js';
 import type { SourceRef } from '../io/refs.js';
 import type { S3Settings } from '../io/s3-url.js';
 import type { Compression } from '../streams/codecs.js';
+import type { RowFormatName } from '../streams/row-formats.js';
 import type { Layout } from './layout.js';
 
 export type { SourceRef } from '../io/refs.js';
@@ -16,6 +17,11 @@ export interface ConvertOptions {
   s3?: S3Settings;
   /** A --log-format spec, parsed again in the worker (a FlowFormat is cheap to rebuild). */
   logFormat?: string;
+  /**
+   * The row format (`--output-format`); the layout carries it too (Layout.format, which names the output),
+   * and convertObject encodes by the layout's.
+   */
+  outputFormat: RowFormatName;
   /** zlib level of the gzip codecs (the layout's codec says whether output is compressed at all). */
   gzipLevel: number;
   /** zlib strategy: Z_FILTERED suits CSV full of numbers (about 3% smaller at the same cost). */

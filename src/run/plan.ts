@@ -7,7 +7,7 @@ import { joinKey } from '../io/paths.js';
 import { parseS3Url, type S3Location } from '../io/s3-url.js';
 import { isLayoutName, type Layout } from '../object/layout.js';
 import type { SourceRef } from '../object/task.js';
-import { chooseCodec } from '../streams/codecs.js';
+import { fileCodecOf, rowFormatNamed } from '../streams/row-formats.js';
 import { select, type Verdict } from './select.js';
 import { SetupError } from './setup-error.js';
 
@@ -163,8 +163,8 @@ export function layoutOf(planned: Planned, config: Config): Layout {
   return {
     to: config.to,
     relative: planned.relative,
-    format: 'csv',
-    codec: chooseCodec(config.task).name,
+    format: config.task.outputFormat,
+    codec: fileCodecOf(rowFormatNamed(config.task.outputFormat), config.task),
     rejects: config.rejects,
   };
 }

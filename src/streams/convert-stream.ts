@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { type ConverterOptions, DEFAULT_PAYLOAD_PARSER, FlowLogConverter } from '../core/converter.js';
+import { createCsvEncoder } from '../core/csv-encoder.js';
 import type { Reject } from '../core/errors.js';
 import { loadPayloadToCsv } from '../wasm/load.js';
 
@@ -12,7 +13,10 @@ export interface RejectSink {
 
 export type ConvertStreamOptions = Omit<ConverterOptions, 'onData' | 'onReject'> & { rejects?: RejectSink };
 
-/** The core as a Transform: decompressed bytes in, CSV bytes out, in ~64 KiB slices. */
+/**
+ * The core as a Transform: decompressed bytes in, rows out (CSV unless `createEncoder` says otherwise,
+ * see row-formats.ts), in slices of `outputChunkBytes`.
+ */
 export class ConvertStream extends Transform {
   readonly converter: FlowLogConverter;
   private rejectsFull = false;
@@ -60,10 +64,13 @@ export class ConvertStream extends Transform {
 
 /**
  * The CLI's parser (wasm) unless told otherwise, with the module loaded once per thread unless
- * given. A runtime that cannot compile it reads with the scanner: the same output, only slower.
+ * given (CSV only). A runtime that cannot compile it reads with the scanner: the same output, only slower.
  */
 function withWasmModule(options: ConvertStreamOptions): ConvertStreamOptions {
   const parser = options.payloadParser ?? DEFAULT_PAYLOAD_PARSER;
+  // The module writes CSV itself: another format reads with the scanner, so the module is not even compiled.
+  const csv = options.createEncoder === undefined || options.createEncoder === createCsvEncoder;
+  if (!csv && parser === 'wasm') return { ...options, payloadParser: 'scanner' };
   if (parser !== 'wasm' || options.wasmModule) return { ...options, payloadParser: parser };
   const wasmModule = loadPayloadToCsv();
   return { ...options, payloadParser: wasmModule ? 'wasm' : 'scanner', wasmModule };
