@@ -19,6 +19,7 @@ import {
   parquetCompressionUnavailable,
 } from '../../src/streams/parquet-encoder.js';
 import { CONTROL_PAYLOAD, dataPayload, randomCuts, WASM_MODULE } from '../helpers.js';
+import { expectParquetEqualsCsv, queryRows } from '../parquet-reader.js';
 
 /**
  * The Parquet files hyparquet-writer makes, read back by another implementation (DuckDB): schema,
@@ -56,75 +57,9 @@ function save(bytes: Buffer): string {
   return path;
 }
 
-async function rows(query: string): Promise<Record<string, unknown>[]> {
-  const reader = await sql.runAndReadAll(query);
-  return reader.getRowObjectsJS() as Record<string, unknown>[];
-}
-
-/** RFC 4180, as the CSV encoder quotes: fields with `,` `"` CR or LF in quotes, quotes doubled. */
-function parseCsv(text: string): string[][] {
-  const out: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n') {
-      row.push(field);
-      out.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  return out;
-}
-
-/**
- * Every value of the Parquet file equals the CSV's: the time as the same instant, integers as the
- * same number (the CSV keeps leading zeros), strings byte for byte, and an empty CSV field as null.
- */
-async function expectSameValues(path: string, csv: string, format: FlowFormat) {
-  const columns = columnsOf(format);
-  const select = columns
-    .map((c) =>
-      c.type === 'timestamp' ? `CAST(epoch_ms("${c.name}") AS VARCHAR)` : `CAST("${c.name}" AS VARCHAR)`,
-    )
-    .map((e, i) => `${e} AS c${i}`)
-    .join(', ');
-  const actual = await rows(
-    `SELECT ${select} FROM read_parquet('${path}', file_row_number = true) ORDER BY file_row_number`,
-  );
-  const [header, ...expected] = parseCsv(csv);
-  expect(header).toEqual(['timestamp', ...format.fields.map((f) => f.name)]);
-  expect(actual.length).toBe(expected.length);
-  expected.forEach((csvRow, r) => {
-    const row = actual[r]!;
-    columns.forEach((column, i) => {
-      const text = csvRow[i]!;
-      const value = row[`c${i}`] ?? null;
-      const want =
-        text === ''
-          ? null
-          : column.type === 'timestamp'
-            ? String(Date.parse(text))
-            : column.type === 'string'
-              ? text
-              : String(BigInt(text));
-      if (value !== want)
-        expect({ row: r, column: column.name, value }).toEqual({ row: r, column: column.name, value: want });
-    });
-  });
-}
+const rows = (query: string) => queryRows(sql, query);
+const expectSameValues = (path: string, csv: string, format: FlowFormat) =>
+  expectParquetEqualsCsv(sql, path, csv, format);
 
 interface Sample {
   name: string;
