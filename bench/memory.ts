@@ -1,7 +1,10 @@
 /**
  * Memory does not follow object size: converts one small and one very large object (default
  * 1 GB of payloads) with one worker, each in a fresh process, and prints peak RSS for both.
- *   node dist/bench/memory.js [--mb 1000]
+ * `--format parquet` converts to Parquet instead (`--compression zstd|snappy|gzip|none`, zstd on
+ * Node ≥ 22.15), through the object pipeline's streams in one thread (the Parquet encoder is not
+ * wired to the CLI's worker pool here); `--format csv-stream` is CSV + gzip-6 the same way, to compare.
+ *   node dist/bench/memory.js [--mb 1000] [--format csv|csv-stream|parquet] [--compression zstd] [--rows N]
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,11 +13,19 @@ import { writeLargeObject } from '../src/gen/write-corpus.js';
 import { machineLine } from './machine.js';
 import { runChild } from './pipeline.js';
 
-export async function runMemoryCheck(bigMb: number, log: (line: string) => void): Promise<string> {
+export type MemoryFormat = 'csv' | 'csv-stream' | 'parquet';
+
+export async function runMemoryCheck(
+  bigMb: number,
+  log: (line: string) => void,
+  format: MemoryFormat = 'csv',
+  compression = 'zstd',
+  rowGroupRows?: number,
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'flowhose-memory-'));
   const lines = [
-    '| object (decompressed) | gzip | peak RSS MB | wall s | MB/s |',
-    '| ---: | ---: | ---: | ---: | ---: |',
+    `| object (decompressed) | gzip | output | peak RSS MB | wall s | MB/s |`,
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   try {
     for (const mb of [1, bigMb]) {
@@ -22,13 +33,26 @@ export async function runMemoryCheck(bigMb: number, log: (line: string) => void)
       await mkdir(input, { recursive: true });
       log(`  writing a ${mb} MB object`);
       const gz = await writeLargeObject(join(input, 'object'), { seed: 9, targetBytes: mb * 1e6 });
-      log('  converting it with --workers 1');
+      const out = join(dir, `out-${mb}`);
+      log(
+        format === 'csv' ? '  converting it with --workers 1' : `  converting it to ${format} in one thread`,
+      );
       const result = await runChild(
-        { mode: 'convert', input, out: join(dir, `out-${mb}`), workers: 1, level: 6 },
+        format === 'csv'
+          ? { mode: 'convert', input, out, workers: 1, level: 6 }
+          : {
+              mode: 'stream',
+              files: [join(input, 'object')],
+              out,
+              format: format === 'parquet' ? 'parquet' : 'csv',
+              level: 6,
+              compression,
+              ...(rowGroupRows ? { rowGroupRows } : {}),
+            },
         { ...process.env, UV_THREADPOOL_SIZE: '4' },
       );
       lines.push(
-        `| ${(result.bytesDecoded / 1e6).toFixed(0)} MB | ${(gz / 1e6).toFixed(1)} MB | ${result.maxRssMB.toFixed(0)} | ${result.wallS.toFixed(1)} | ${(result.bytesDecoded / 1e6 / result.wallS).toFixed(0)} |`,
+        `| ${(result.bytesDecoded / 1e6).toFixed(0)} MB | ${(gz / 1e6).toFixed(1)} MB | ${(result.bytesOut / 1e6).toFixed(1)} MB | ${result.maxRssMB.toFixed(0)} | ${result.wallS.toFixed(1)} | ${(result.bytesDecoded / 1e6 / result.wallS).toFixed(0)} |`,
       );
       await rm(input, { recursive: true, force: true });
       await rm(join(dir, `out-${mb}`), { recursive: true, force: true });
@@ -42,7 +66,15 @@ export async function runMemoryCheck(bigMb: number, log: (line: string) => void)
 if ((process.argv[1] ?? '').endsWith('bench/memory.js')) {
   const at = process.argv.indexOf('--mb');
   const mb = at > 0 ? Number(process.argv[at + 1]) : 1000;
-  runMemoryCheck(mb, (line) => process.stderr.write(`${line}\n`)).then((table) => {
-    process.stdout.write(`Machine: ${machineLine()}\n\n${table}\n`);
+  const option = (name: string, fallback: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1]! : fallback;
+  };
+  const format = option('--format', 'csv') as MemoryFormat;
+  const compression = option('--compression', 'zstd');
+  const rows = Number(option('--rows', '0')) || undefined;
+  runMemoryCheck(mb, (line) => process.stderr.write(`${line}\n`), format, compression, rows).then((table) => {
+    const what = format === 'parquet' ? `parquet (${compression})` : format;
+    process.stdout.write(`Machine: ${machineLine()}; ${what}\n\n${table}\n`);
   });
 }

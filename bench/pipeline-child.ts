@@ -6,13 +6,15 @@
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Transform, Writable } from 'node:stream';
+import { PassThrough, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
 import { createConfig } from '../src/cli/config.js';
 import { run } from '../src/run/run.js';
 import { CODECS } from '../src/streams/codecs.js';
+import { ConvertStream } from '../src/streams/convert-stream.js';
 import { gunzipLayers } from '../src/streams/gunzip-layers.js';
+import type { ParquetCompression } from '../src/streams/parquet-encoder.js';
 import { naiveRegex } from './variants.js';
 
 export type ChildJob =
@@ -38,7 +40,21 @@ export type ChildJob =
       chunkSize: number;
     }
   | { mode: 'gzip' | 'zstd'; csvFiles: string[]; level: number; chunkSize: number }
-  | { mode: 'naive'; files: string[]; level: number; out: string };
+  | { mode: 'naive'; files: string[]; level: number; out: string }
+  | {
+      /**
+       * One object after another through the object pipeline's streams in this thread (read, gunzip,
+       * ConvertStream, codec, write), no pool: CSV + gzip or Parquet side by side on equal terms.
+       */
+      mode: 'stream';
+      files: string[];
+      out: string;
+      format: 'csv' | 'parquet';
+      /** csv: the gzip level; parquet: its compression (zstd, snappy, gzip, none). */
+      level: number;
+      compression?: string;
+      rowGroupRows?: number;
+    };
 
 export interface ChildResult {
   wallS: number;
@@ -51,6 +67,15 @@ export interface ChildResult {
   mainBusyS?: number;
   objects?: number;
 }
+
+/** A pass-through stage that reports each chunk's length. */
+const tap = (count: (bytes: number) => void) =>
+  new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      count(chunk.length);
+      callback(null, chunk);
+    },
+  });
 
 function counter() {
   let bytes = 0;
@@ -128,6 +153,35 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       );
       out += c.bytes();
       if (job.mode === 'gzip' || job.mode === 'zstd') decoded += (await stat(file)).size;
+    }
+  }
+  if (job.mode === 'stream') {
+    await mkdir(job.out, { recursive: true });
+    const parquet = job.format === 'parquet' ? await import('../src/streams/parquet-encoder.js') : undefined;
+    for (const file of job.files) {
+      const convert = new ConvertStream(
+        parquet
+          ? {
+              createEncoder: parquet.createParquetEncoder({
+                compression: job.compression as ParquetCompression,
+                ...(job.rowGroupRows ? { rowGroupRows: job.rowGroupRows } : {}),
+              }),
+            }
+          : {},
+      );
+      await pipeline(
+        createReadStream(file),
+        gunzipLayers(),
+        convert,
+        // Parquet compresses inside its encoder: its file codec is none.
+        parquet ? new PassThrough() : createGzip({ level: job.level, strategy: constants.Z_FILTERED }),
+        tap((n) => {
+          out += n;
+        }),
+        createWriteStream(join(job.out, `${basename(file)}.${parquet ? 'parquet' : 'csv.gz'}`)),
+      );
+      rows += convert.converter.stats.rows;
+      decoded += convert.converter.stats.bytes;
     }
   }
   if (job.mode === 'naive') {

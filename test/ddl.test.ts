@@ -89,12 +89,29 @@ function partitionsOfDdl(ddl: string): string[] {
   return body.split(',\n').map((line) => /`([^`]+)`/.exec(line)![1]!);
 }
 
-/** DuckDB's reader of one output format, with the DDL's columns. */
-const readerOf = (format: 'csv' | 'ndjson', glob: string, columns: [string, string][], hive: boolean) =>
+/**
+ * DuckDB's reader of one output format with the DDL's columns: text formats are read as those types; a
+ * Parquet file carries its own, which must be the DDL's (checked), selected by name.
+ */
+const readerOf = (format: Format, glob: string, columns: [string, string][], hive: boolean) =>
   format === 'csv'
     ? readCsv(glob, columns, hive)
-    : `read_json('${glob}', format = 'newline_delimited', ` +
-      `columns = {${columns.map(([n, t]) => `'${n}': '${t}'`).join(', ')}}, hive_partitioning = ${hive})`;
+    : format === 'ndjson'
+      ? `read_json('${glob}', format = 'newline_delimited', ` +
+        `columns = {${columns.map(([n, t]) => `'${n}': '${t}'`).join(', ')}}, hive_partitioning = ${hive})`
+      : `read_parquet('${glob}', hive_partitioning = ${hive})`;
+
+type Format = 'csv' | 'ndjson' | 'parquet';
+const EXTENSIONS: Record<Format, string> = { csv: 'csv.gz', ndjson: 'json.gz', parquet: 'parquet' };
+
+/** A Parquet tree's column types (DuckDB's reading of the files) against the DDL's, translated. */
+async function expectParquetTypes(glob: string, columns: [string, string][]): Promise<void> {
+  const described = await query(`DESCRIBE SELECT * FROM read_parquet('${glob}')`);
+  const types = new Map(described.map((row) => [row.column_name as string, row.column_type as string]));
+  for (const [name, type] of columns) {
+    expect([name, types.get(name)?.replace(' WITH TIME ZONE', '')]).toEqual([name, type]);
+  }
+}
 
 const readCsv = (glob: string, columns: [string, string][], hive: boolean) =>
   `read_csv('${glob}', header = true, auto_detect = false, delim = ',', quote = '"', ` +
@@ -132,13 +149,14 @@ describe('the DDL reads what convert wrote', () => {
       ['aws-account-id', 'aws-service', 'aws-region', 'year', 'month', 'day', 'hour'],
     ],
   ] as const;
-  for (const format of ['csv', 'ndjson'] as const) {
-    const extension = format === 'csv' ? 'csv.gz' : 'json.gz';
+  for (const format of ['csv', 'ndjson', 'parquet'] as const) {
+    const extension = EXTENSIONS[format];
     if (format !== 'csv') {
       it(`${format}, unpartitioned: the same counts as CSV`, async () => {
         const to = join(tmp, `plain-${format}`);
         await convert(to, ['--output-format', format]);
         const ddl = await createDdl({ to, outputFormat: format });
+        if (format === 'parquet') await expectParquetTypes(`${to}/**/*.${extension}`, columnsOfDdl(ddl));
         const got = await summary(
           readerOf(format, `${to}/**/*.${extension}`, columnsOfDdl(ddl), false),
           "strftime(to_timestamp(start), '%Y-%m-%d %H')",
@@ -162,6 +180,8 @@ describe('the DDL reads what convert wrote', () => {
         const location = /LOCATION '([^']+)'/.exec(ddl)![1]!;
         const depth = partitions.map(() => '*').join('/');
         const from = readerOf(format, `${location}${depth}/*.${extension}`, columnsOfDdl(ddl), true);
+        if (format === 'parquet')
+          await expectParquetTypes(`${location}${depth}/*.${extension}`, columnsOfDdl(ddl));
         const hourOf = partitions.includes('hour')
           ? "year || '-' || month || '-' || day || ' ' || hour"
           : "strftime(to_timestamp(start), '%Y-%m-%d %H')";
@@ -269,6 +289,13 @@ describe('the DDL is valid HiveQL (dt-sql-parser, the dialect of Athena DDL)', (
     { to: 's3://b/p', partition: 'day', projectionRange: '2020' },
     { to: 's3://b/p', outputFormat: 'ndjson', partition: 'hour', projectionRange: '2020' },
     { to: 's3://b/p', outputFormat: 'ndjson', compression: 'none' },
+    {
+      to: 's3://b/p',
+      outputFormat: 'parquet',
+      layout: 'aws',
+      awsRegionLabel: 'us-east-1',
+      projectionRange: '2019',
+    },
     { to: 's3://b/p', partition: 'hour', compression: 'none', projectionRange: '2020,2022' },
     { to: 's3://b/p/', layout: 'aws', awsRegionLabel: 'eu-west-1', projectionRange: '2019' },
     {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createCsvEncoder } from '../src/core/csv-encoder.js';
 import { createNdjsonEncoder } from '../src/core/ndjson-encoder.js';
 import { isLayoutName, outputName } from '../src/object/layout.js';
-import { COMPRESSIONS } from '../src/streams/codecs.js';
+import { COMPRESSIONS, zstdAvailable } from '../src/streams/codecs.js';
+import { defaultParquetCompression } from '../src/streams/parquet-encoder.js';
 import {
   compressionProblem,
   FORMAT_COMPRESSIONS,
@@ -30,8 +31,8 @@ const SELF_COMPRESSING: RowFormat = {
 };
 
 describe('the row-format registry', () => {
-  it('holds csv and ndjson, each with its extension, Content-Type, compressions and encoder', async () => {
-    expect(ROW_FORMAT_NAMES).toEqual(['csv', 'ndjson']);
+  it('holds csv, ndjson and parquet, each with its extension, Content-Type, compressions and encoder', async () => {
+    expect(ROW_FORMAT_NAMES).toEqual(['csv', 'ndjson', 'parquet']);
     expect(ROW_FORMATS.csv).toMatchObject({
       extension: '.csv',
       contentType: 'text/csv; charset=utf-8',
@@ -48,15 +49,29 @@ describe('the row-format registry', () => {
     });
     expect(await ROW_FORMATS.csv.encoder(settings)).toBe(createCsvEncoder);
     expect(await ROW_FORMATS.ndjson.encoder(settings)).toBe(createNdjsonEncoder);
+    expect(ROW_FORMATS.parquet).toMatchObject({
+      extension: '.parquet',
+      contentType: 'application/vnd.apache.parquet',
+      compressions: ['zstd', 'gzip', 'snappy', 'none'],
+      defaultCompression: zstdAvailable() ? 'zstd' : 'gzip',
+      compressesInside: true,
+    });
+    expect(ROW_FORMATS.parquet.defaultCompression).toBe(defaultParquetCompression());
     expect(FORMAT_COMPRESSIONS).toEqual(COMPRESSIONS);
-    // README's format table lists each format's compressions default first.
-    for (const name of ROW_FORMAT_NAMES)
-      expect(ROW_FORMATS[name].compressions[0], name).toBe(ROW_FORMATS[name].defaultCompression);
+    // README's format table lists each format's compressions default first; Parquet's default falls
+    // back to the second, gzip, where node:zlib has no zstd (Node 20).
+    for (const name of ROW_FORMAT_NAMES) {
+      const fallback = name === 'parquet' && !zstdAvailable();
+      expect(ROW_FORMATS[name].compressions[fallback ? 1 : 0], name).toBe(
+        ROW_FORMATS[name].defaultCompression,
+      );
+    }
   });
 
   it('looks a name up, and refuses one it does not hold (not even an Object key)', () => {
     expect(rowFormatNamed('ndjson')).toBe(ROW_FORMATS.ndjson);
-    expect(() => rowFormatNamed('parquet' as never)).toThrow('unknown row format "parquet"');
+    expect(rowFormatNamed('parquet')).toBe(ROW_FORMATS.parquet);
+    expect(() => rowFormatNamed('orc' as never)).toThrow('unknown row format "orc"');
     expect(() => rowFormatNamed('toString' as never)).toThrow('unknown row format "toString"');
   });
 
@@ -90,7 +105,11 @@ describe('the row-format registry', () => {
 
   it('every name a format and codec give is a layout name', () => {
     for (const format of ROW_FORMAT_NAMES) {
-      for (const codec of ['none', 'gzip', 'parallel-gzip', 'zstd'] as const) {
+      // A format that compresses inside its file is only ever written with the file codec none.
+      const codecs = ROW_FORMATS[format].compressesInside
+        ? (['none'] as const)
+        : (['none', 'gzip', 'parallel-gzip', 'zstd'] as const);
+      for (const codec of codecs) {
         const name = outputName('a/obj.gz', codec, format);
         expect(isLayoutName(name), name).toBe(true);
       }

@@ -215,7 +215,7 @@ export const OPTIONS = {
     kind: 'string',
     layer: 'task',
     describe:
-      'Output compression: gzip (.gz), zstd (.zst; Node 22.15+ or 23.8+) or none, as the output format takes them',
+      'Output compression: gzip (.gz), zstd (.zst; Node 22.15+ or 23.8+), snappy (Parquet only) or none, as the output format takes them (Parquet: inside its file)',
     default: ({ values }): Compression =>
       values.gzipLevel === 0 || values.gzip === false
         ? 'none'
@@ -561,6 +561,15 @@ function checkCompression(
   if (problem) {
     throw new UsageError(`${chosen} conflicts with ${name('outputFormat')} ${format.name}: ${problem}`);
   }
+  if (format.compressesInside) {
+    // Its compression is inside the file, page by page: the file-codec options have nothing to act on.
+    for (const key of ['parallelGzip', 'gzipStrategy'] as const) {
+      if (!given(key) || (key === 'parallelGzip' && (values.parallelGzip as number) <= 1)) continue;
+      throw new UsageError(
+        `${name(key)} ${shown(values[key])} is for text output's gzip file codec; it conflicts with ${name('outputFormat')} ${format.name}, which compresses inside its file`,
+      );
+    }
+  }
   if (given('compression')) {
     if (given('gzip') && values.gzip !== (compression !== 'none')) {
       const flag = values.gzip ? name('gzip') : name('gzip').replace(/^--/, '--no-');
@@ -591,9 +600,8 @@ function checkCompression(
         : `${level} is for zstd output: give ${name('compression')} zstd too (the output is ${compression === 'none' ? plain : compression} without it)`,
     );
   }
-  // A format that compresses inside its file brings its own zstd; node:zlib's is for the file codec.
-  const unavailable =
-    compression === 'zstd' && !format.compressesInside ? zstdUnavailable(chosen) : undefined;
+  // Parquet's zstd is node:zlib's too (parquet-encoder.ts), so it needs the same Node.
+  const unavailable = compression === 'zstd' ? zstdUnavailable(chosen) : undefined;
   if (unavailable) throw new UsageError(unavailable);
 }
 

@@ -10,8 +10,11 @@ import { SerialZstd } from './zstd-stream.js';
  */
 export type CodecName = 'none' | 'gzip' | 'parallel-gzip' | 'zstd';
 
-/** What `--compression` chooses; parallel-gzip is gzip written another way (`--parallel-gzip`). */
-export const COMPRESSIONS = ['gzip', 'zstd', 'none'] as const;
+/**
+ * What `--compression` chooses; parallel-gzip is gzip written another way (`--parallel-gzip`). snappy is
+ * only Parquet's, inside its file (row-formats.ts says which format takes which).
+ */
+export const COMPRESSIONS = ['gzip', 'zstd', 'none', 'snappy'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
 export interface CodecSettings {

@@ -61,7 +61,7 @@ describe('settings from the environment', () => {
     [{ FLOWHOSE_GZIP_LEVEL: '11' }, 'FLOWHOSE_GZIP_LEVEL must be a whole number from 0 to 9, got 11'],
     [
       { FLOWHOSE_COMPRESSION: 'brotli' },
-      'FLOWHOSE_COMPRESSION must be one of gzip, zstd, none, got "brotli"',
+      'FLOWHOSE_COMPRESSION must be one of gzip, zstd, none, snappy, got "brotli"',
     ],
     [{ FLOWHOSE_OVERWRITE: 'maybe' }, 'FLOWHOSE_OVERWRITE must be true or false, got maybe'],
     [
