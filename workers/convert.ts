@@ -36,3 +36,6 @@ export default async function convert(task: ConvertTask): Promise<TaskResult> {
     clearInterval(watch);
   }
 }
+
+/** What ConvertPool.warm() runs: nothing. Piscina runs it once the module has loaded, so the thread is ready. */
+export function warm(): void {}
