@@ -7,8 +7,10 @@
  * (bench/thread-sampler.ts) say where the rest went, and how much other load the round saw.
  *   flowhose bench --suite efficiency --mb 200 --objects 8 --rounds 5
  */
+import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { listFiles, naivePipeline, pipelineEnv, runChild } from './pipeline.js';
 import type { ChildResult } from './pipeline-child.js';
 
@@ -25,6 +27,28 @@ export interface EfficiencyRound {
   floor: ChildResult;
   naive: ChildResult;
   converts: (ChildResult & { workers: number })[];
+  /** `flowhose convert` as a user runs it, at the most workers: wall s from spawn to exit (Node's start, the CLI's parsing, exit). */
+  cliWallS: number;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/flowhose.cjs', import.meta.url));
+
+/** The CLI in a process of its own, timed from spawn to exit as the naive pipeline's processes are. */
+function runCli(args: string[]): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve((performance.now() - started) / 1000)
+        : reject(new Error(`flowhose convert exited ${code}: ${err.trim()}`)),
+    );
+  });
 }
 
 export interface EfficiencyResult {
@@ -69,7 +93,19 @@ export async function runEfficiencySuite(options: EfficiencyOptions): Promise<Ef
       );
       converts.push({ ...result, workers });
     }
-    rounds.push({ floor, naive, converts });
+    const cliWallS = await runCli([
+      'convert',
+      options.corpus,
+      '--to',
+      join(options.scratch, 'out-cli'),
+      '--workers',
+      String(most),
+      '--gzip-level',
+      String(options.level),
+      '--overwrite',
+      '-q',
+    ]);
+    rounds.push({ floor, naive, converts, cliWallS });
   }
   return { cores, level: options.level, rounds };
 }
@@ -117,6 +153,11 @@ export function efficiencyTables(result: EfficiencyResult): string {
     '| workers | rounds | of the ceiling | × naive, 1 process | CPU ÷ floor CPU | quiet rounds | of the ceiling, quiet | × naive, quiet |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
+  const cli = result.rounds.map((r) => r.cliWallS);
+  const cliCeiling = result.rounds.map(
+    (r) => ofCeiling(r.floor, { wallS: r.cliWallS } as ChildResult, cores) * 100,
+  );
+  const cliNaive = result.rounds.map((r) => r.naive.wallS / r.cliWallS);
   const workerCounts = [...new Set(result.rounds.flatMap((r) => r.converts.map((c) => c.workers)))];
   for (const workers of workerCounts) {
     const pairs = result.rounds.map((r) => ({ r, run: r.converts.find((c) => c.workers === workers)! }));
@@ -129,5 +170,10 @@ export function efficiencyTables(result: EfficiencyResult): string {
       `| ${workers} | ${pairs.length} | ${range(ceiling(pairs), 0, '%')} | ${range(naive(pairs))} | ${range(pairs.map(({ r, run }) => run.cpuS / r.floor.cpuS))} | ${quiet.length} | ${quiet.length ? range(ceiling(quiet), 0, '%') : ''} | ${quiet.length ? range(naive(quiet)) : ''} |`,
     );
   }
+  lines.push(
+    '',
+    `\`flowhose convert\` as a process (Node's start, the CLI's parsing and exit included, as in the naive pipeline's wall), ${Math.max(...workerCounts)} workers: ` +
+      `wall ${range(cli)} s, ${range(cliCeiling, 0, '%')} of the ceiling, ${range(cliNaive)}× the one-process naive run.`,
+  );
   return lines.join('\n');
 }

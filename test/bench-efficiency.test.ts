@@ -107,6 +107,10 @@ describe('ceiling ratios', () => {
     expect(tables.match(/^\| [12] \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| \d+% \| [\d.]+ \|/gm)).toHaveLength(
       2,
     );
+    for (const round of result.rounds) expect(round.cliWallS).toBeGreaterThan(0);
+    expect(tables).toMatch(
+      /`flowhose convert` as a process .*, 1 workers: wall [\d.]+ \([\d.]+–[\d.]+\) s, \d+% \(\d+–\d+%\) of the ceiling, [\d.]+ \([\d.]+–[\d.]+\)× the one-process naive run\./,
+    );
     expect(tables).toMatch(/^\| 1 \| 2 \| \d+% \(\d+–\d+%\) \| [\d.]+ \([\d.]+–[\d.]+\) \|/m);
   });
 });
