@@ -55,46 +55,6 @@ it('destroy() waits for a thread that is still loading its module, then terminat
   expect(outcome instanceof Error ? outcome.message : outcome.status).toMatch(/not-started|Terminating/);
 });
 
-it('warm() starts threads ahead of work, no more than the pool may use, and destroy() waits for them to load', async () => {
-  const pool = createPool(2);
-  pool.warm(5);
-  await pool.destroy(); // at once: both threads are still loading
-  expect(pool.terminated).toEqual({ loaded: 2, of: 2 });
-});
-
-it('an object after warm(1) runs on the warmed thread: one object still starts one thread', async () => {
-  const pool = createPool(3);
-  pool.warm(1);
-  expect((await pool.run(stoppedTask())).status).toBe('not-started');
-  await pool.destroy();
-  expect(pool.terminated).toEqual({ loaded: 1, of: 1 });
-});
-
-it('objects queued behind warming threads all run, with a slot each', async () => {
-  const pool = createPool(1);
-  pool.warm(1);
-  const results = await Promise.all([pool.run(stoppedTask()), pool.run(stoppedTask())]);
-  expect(results.map((r) => r.status)).toEqual(['not-started', 'not-started']);
-  await pool.destroy();
-  expect(pool.terminated).toEqual({ loaded: 1, of: 1 });
-});
-
-it('an object after a warm-up has loaded takes a free slot: it does not wait for a hand-over', async () => {
-  const pool = createPool(1);
-  await pool.warm(1);
-  expect((await pool.run(stoppedTask())).status).toBe('not-started');
-  await pool.destroy();
-  expect(pool.terminated).toEqual({ loaded: 1, of: 1 });
-});
-
-it('warm() after destroy() starts nothing', async () => {
-  const pool = createPool(2);
-  await pool.destroy();
-  pool.warm(2);
-  expect(pool.terminated).toEqual({ loaded: 0, of: 0 });
-  await expect(pool.run(stoppedTask())).rejects.toThrow(/destroyed/);
-});
-
 it('a task submitted after destroy() is rejected and starts no thread', async () => {
   const pool = createPool(1);
   await pool.destroy();

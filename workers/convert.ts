@@ -36,6 +36,3 @@ export default async function convert(task: ConvertTask): Promise<TaskResult> {
     clearInterval(watch);
   }
 }
-
-/** What ConvertPool.warm() runs: nothing. Piscina runs it once the module has loaded, so the thread is ready. */
-export function warm(): void {}

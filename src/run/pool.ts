@@ -4,14 +4,6 @@ import { trackLoadedThreads } from './worker-loaded.js';
 
 export interface ConvertPool {
   run(task: ConvertTask): Promise<TaskResult>;
-  /**
-   * Starts up to `threads` threads now, ahead of any object, so that they load while the caller is
-   * still busy (the CLI's parsing, S3 lookups, the listing) instead of when the first objects
-   * arrive. Each takes a slot for as long as it loads, so Piscina still never holds more tasks than
-   * threads; a thread that fails to load leaves the pool, and the next object starts another.
-   * Resolves when those threads have loaded (or failed to); nothing needs to wait for it.
-   */
-  warm(threads: number): Promise<void>;
   destroy(): Promise<void>;
   /** Threads destroy() terminated, and how many of them had loaded their module (always all). */
   readonly terminated: { loaded: number; of: number };
@@ -45,38 +37,11 @@ export function createPool(workers: number, maxHeapMb = 1024): ConvertPool {
   // one settles, and that submission starts the replacement thread.
   const slots = new Slots(workers);
   let destroyed = false;
-  // Warm-ups still loading that no task has claimed. A task submitted while Piscina still queues
-  // a warm-up (its thread loading) makes Piscina start another thread at once; so a task claims a
-  // loading warm-up instead, takes its slot when it ends and runs on its thread: one object still
-  // starts one thread.
-  const unclaimed: { claimedBy?: () => void }[] = [];
   return {
     terminated,
-    warm: (threads) => {
-      const started: Promise<void>[] = [];
-      for (let i = 0; i < threads && !destroyed && slots.tryTake(); i++) {
-        const warmUp: { claimedBy?: () => void } = {};
-        unclaimed.push(warmUp);
-        // The worker's `warm` export takes nothing and does nothing: the thread has loaded once it has run it.
-        const loading = (pool as unknown as Piscina<undefined, void>)
-          .run(undefined, { name: 'warm' })
-          .catch(() => {}) // a thread that failed to load has left: the next task starts another
-          .finally(() => {
-            const at = unclaimed.indexOf(warmUp);
-            if (at >= 0) unclaimed.splice(at, 1);
-            // The slot passes to the task that claimed this warm-up, if one did.
-            if (warmUp.claimedBy) warmUp.claimedBy();
-            else slots.give();
-          });
-        started.push(loading);
-      }
-      return Promise.all(started).then(() => {});
-    },
     run: async (task) => {
       // With a slot free, the task reaches Piscina within this call (no await before it).
-      const warmUp = unclaimed.shift();
-      if (warmUp) await new Promise<void>((resolve) => (warmUp.claimedBy = resolve));
-      else if (!slots.tryTake()) await slots.handedOver();
+      if (!slots.tryTake()) await slots.handedOver();
       try {
         // Piscina would start a fresh thread for a task submitted after destroy(), and leave it.
         if (destroyed) throw new Error('the worker pool has been destroyed');

@@ -72,28 +72,6 @@ async function resolveRegion(): Promise<string> {
 }
 
 export async function run(config: Config, env: RunEnv): Promise<RunOutcome> {
-  // A run that converts in worker threads starts its first thread now: Node's start and the module
-  // load (~60 ms of a core) then overlap what the main thread does before the first object is
-  // handed over (the CLI's parsing, S3 lookups, the listing) instead of following it. One thread
-  // only: a run of one object still starts one, and the others start as objects arrive.
-  const pool =
-    config.dryRun || config.to === '-' ? undefined : createPool(config.workers, config.workerHeapMb);
-  void pool?.warm(1);
-  const handover = { taken: false };
-  try {
-    return await runWith(config, env, pool, handover);
-  } finally {
-    // Until convertAll has taken the pool, no object has reached it: nothing to wait for but loading.
-    if (pool && !handover.taken) await pool.destroy();
-  }
-}
-
-async function runWith(
-  config: Config,
-  env: RunEnv,
-  pool: ConvertPool | undefined,
-  handover: { taken: boolean },
-): Promise<RunOutcome> {
   const usesS3 = [...config.inputs, config.to].some((l) => l.startsWith('s3://'));
   const s3: S3Settings | undefined = usesS3 ? { region: await resolveRegion(), ...config.s3 } : undefined;
   // The SDK loads only when an s3:// location is in play.
@@ -117,22 +95,8 @@ async function runWith(
     ).close();
   }
   const reporter = new Reporter(env.stderr, config.manifest, config.quiet);
-  if (!pool) return streamToStdout(inputs[0]!, config, options, env, reporter);
-  handover.taken = true;
-  return convertAll(inputs, config, options, client, counts, env, reporter, pool);
-}
+  if (config.to === '-') return streamToStdout(inputs[0]!, config, options, env, reporter);
 
-/** Every planned object through the pool, which this destroys whatever happens. */
-async function convertAll(
-  inputs: Input[],
-  config: Config,
-  options: ConvertOptions,
-  client: () => Promise<S3Client>,
-  counts: PlanCounts,
-  env: RunEnv,
-  reporter: Reporter,
-  pool: ConvertPool,
-): Promise<RunOutcome> {
   const control = new Int32Array(new SharedArrayBuffer(4));
   const abandon = new AbortController();
   let abandonTimer: NodeJS.Timeout | undefined;
@@ -144,6 +108,7 @@ async function convertAll(
   env.stop?.addEventListener('abort', onStop, { once: true });
   env.cancel?.addEventListener('abort', onCancel, { once: true });
   const progress = createProgress(env.stderr, config.quiet);
+  const pool = createPool(config.workers, config.workerHeapMb);
   const outputs = new OutputGuard(inputs.length > 1 ? Number.POSITIVE_INFINITY : 65_536);
   let fatal: string | undefined;
   let stuck: string | undefined;
