@@ -13,12 +13,15 @@ import { generatePayloads } from '../src/gen/corpus.js';
 import { writeCorpus } from '../src/gen/write-corpus.js';
 import { ROW_FORMAT_NAMES } from '../src/streams/row-formats.js';
 import { scalingChart } from './chart.js';
+import { efficiencyTables, runEfficiencySuite } from './efficiency.js';
 import { machineLine } from './machine.js';
 import { kib, type ParserSuiteResult, parserTable, runParserSuite } from './parser.js';
 import { listFiles, type PipelineSuiteResult, pipelineTables, runPipelineSuite } from './pipeline.js';
 
 export interface BenchArgs {
-  suite: 'all' | 'parser' | 'pipeline';
+  suite: 'all' | 'parser' | 'pipeline' | 'efficiency';
+  /** Efficiency suite: rounds of floor, naive and convert. */
+  rounds: number;
   input?: string;
   mb: number;
   objects: number;
@@ -60,6 +63,7 @@ export async function runBench(args: BenchArgs): Promise<string> {
   const log = args.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   const cores = availableParallelism();
   const sections: string[] = [`Machine: ${machineLine()}`, ''];
+  if (args.suite === 'efficiency') return efficiencyReport(args, sections, log);
   let parser: ParserSuiteResult | undefined;
   let pipeline: PipelineSuiteResult | undefined;
   if (args.suite !== 'pipeline') {
@@ -142,6 +146,42 @@ export async function runBench(args: BenchArgs): Promise<string> {
     }
   }
   sections.push('## Recommended for this host', '', ...recommend(parser, pipeline, cores));
+  const report = `${sections.join('\n')}\n`;
+  await mkdir(args.out, { recursive: true });
+  await writeFile(join(args.out, 'bench-results.md'), report);
+  return report;
+}
+
+/** The efficiency suite alone: convert at the last --levels level against its ceiling, --rounds times. */
+async function efficiencyReport(args: BenchArgs, sections: string[], log: (line: string) => void) {
+  const scratch = await mkdtemp(join(tmpdir(), 'flowhose-bench-'));
+  try {
+    let corpus = args.input;
+    if (!corpus) {
+      corpus = join(scratch, 'corpus');
+      log(
+        `efficiency suite: generating ${args.objects} objects, ${args.mb} MB decompressed, seed ${args.seed}`,
+      );
+      await writeCorpus({ out: corpus, objects: args.objects, mb: args.mb, seed: args.seed });
+    }
+    const files = await listFiles(corpus);
+    const result = await runEfficiencySuite({
+      corpus,
+      scratch: join(scratch, 'work'),
+      level: args.levels[args.levels.length - 1] ?? 6,
+      workers: args.workers,
+      rounds: args.rounds,
+      log,
+    });
+    sections.push(
+      `## Efficiency suite (${files.length} objects, ${(result.rounds[0]!.floor.bytesDecoded / 1e6).toFixed(1)} MB decompressed)`,
+      '',
+      efficiencyTables(result),
+      '',
+    );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
   const report = `${sections.join('\n')}\n`;
   await mkdir(args.out, { recursive: true });
   await writeFile(join(args.out, 'bench-results.md'), report);
@@ -273,7 +313,16 @@ export async function main(argv: string[]): Promise<number> {
   const args = await yargs(argv)
     .scriptName('flowhose bench')
     .usage('$0 [options]: parser and pipeline benchmarks; writes bench-results.md and scaling.svg')
-    .option('suite', { choices: ['all', 'parser', 'pipeline'] as const, default: 'all' as const })
+    .option('suite', {
+      choices: ['all', 'parser', 'pipeline', 'efficiency'] as const,
+      default: 'all' as const,
+      describe: 'efficiency: convert at the last --levels level against its ceiling, --rounds times',
+    })
+    .option('rounds', {
+      type: 'number',
+      default: 5,
+      describe: 'Efficiency suite: rounds (floor, naive, convert)',
+    })
     .option('input', {
       type: 'string',
       describe: 'Benchmark your own Firehose objects (a directory) instead of a generated corpus',
@@ -325,6 +374,7 @@ export async function main(argv: string[]): Promise<number> {
     .parseAsync();
   const report = await runBench({
     suite: args.suite,
+    rounds: args.rounds,
     input: args.input,
     mb: args.mb,
     objects: args.objects,

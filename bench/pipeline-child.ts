@@ -5,6 +5,7 @@
  */
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { PassThrough, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +16,13 @@ import { CODECS } from '../src/streams/codecs.js';
 import { ConvertStream } from '../src/streams/convert-stream.js';
 import { gunzipLayers } from '../src/streams/gunzip-layers.js';
 import type { ParquetCompression } from '../src/streams/parquet-encoder.js';
+import {
+  type Demand,
+  sampleDemand,
+  sampleThreads,
+  type ThreadBreakdown,
+  threadSamplingAvailable,
+} from './thread-sampler.js';
 import { naiveRegex } from './variants.js';
 
 export type ChildJob =
@@ -30,6 +38,8 @@ export type ChildJob =
       outputFormat?: string;
       chunkSize?: number;
       parser?: string;
+      /** Also sample runnable threads (costs the main thread a little). */
+      demand?: boolean;
     }
   | { mode: 'gunzip'; files: string[]; chunkSize: number }
   | {
@@ -66,6 +76,10 @@ export interface ChildResult {
   /** Main-thread busy time (event-loop utilisation × wall): what dispatch costs, per run. */
   mainBusyS?: number;
   objects?: number;
+  /** convert on Linux: CPU by thread and busy cores over time. */
+  threads?: ThreadBreakdown;
+  /** convert with `demand`: how many of its threads were runnable, sampled every 2 ms. */
+  demand?: Demand;
 }
 
 /** A pass-through stage that reports each chunk's length. */
@@ -103,7 +117,14 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       overwrite: true,
       quiet: true,
     });
+    const sampler = threadSamplingAvailable()
+      ? await sampleThreads(Number(process.env.UV_THREADPOOL_SIZE) || 4, availableParallelism())
+      : undefined;
+    const demandSampler =
+      job.demand && threadSamplingAvailable() ? sampleDemand(availableParallelism()) : undefined;
     const summary = await run(config, { stderr: devNull, stdout: devNull });
+    const threads = sampler?.stop();
+    const demand = demandSampler?.stop();
     if (summary.failed > 0) throw new Error(`${summary.failed} objects failed`);
     const busy = performance.eventLoopUtilization(elu);
     return {
@@ -112,6 +133,8 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       bytesOut: summary.bytesOut,
       mainBusyS: busy.active / 1000,
       objects: summary.ok,
+      threads,
+      demand,
     };
   }
   let decoded = 0;

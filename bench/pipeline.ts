@@ -113,7 +113,7 @@ export async function listFiles(dir: string): Promise<string[]> {
 }
 
 /** The libuv pool sized as bin/flowhose.cjs sizes it for convert. */
-const envFor = (workers: number) => ({
+export const pipelineEnv = (workers: number) => ({
   ...process.env,
   UV_THREADPOOL_SIZE: String(Math.max(4, 2 * workers + 2)),
 });
@@ -133,7 +133,7 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
   log('  producing the plain CSV that the gzip floor compresses');
   await runChild(
     { mode: 'convert', input: options.corpus, out: csvDir, workers: maxWorkers, level: 0 },
-    envFor(maxWorkers),
+    pipelineEnv(maxWorkers),
   );
   const csvFiles = (await listFiles(csvDir)).filter((f) => f.endsWith('.csv'));
 
@@ -168,7 +168,7 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
       const out = join(options.scratch, `out-${workers}-zstd-${level}`);
       const result = await runChild(
         { mode: 'convert', input: options.corpus, out, workers, level, zstd: true },
-        envFor(workers),
+        pipelineEnv(workers),
       );
       zstdRuns.push({ ...result, workers, level, chunkSize });
       await rm(out, { recursive: true, force: true });
@@ -180,16 +180,18 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
     log(`  floor: gunzip + gzip-${level} of the same CSV`);
     const floor = await runChild({ mode: 'gunzip-gzip', files, csvFiles, level, chunkSize });
     log(`  naive pipeline at gzip-${level} on ${maxWorkers} processes`);
-    const naive = await runNaive(files, level, maxWorkers, join(options.scratch, `naive-${level}`));
+    const naive = await naivePipeline(files, level, maxWorkers, join(options.scratch, `naive-${level}`));
     const naiveSingle =
-      maxWorkers === 1 ? naive : await runNaive(files, level, 1, join(options.scratch, `naive1-${level}`));
+      maxWorkers === 1
+        ? naive
+        : await naivePipeline(files, level, 1, join(options.scratch, `naive1-${level}`));
     levels.push({ level, floor, naive: { ...naive, processes: maxWorkers }, naiveSingle });
     for (const workers of options.workers) {
       log(`  convert --workers ${workers} --gzip-level ${level}`);
       const out = join(options.scratch, `out-${workers}-${level}`);
       const result = await runChild(
         { mode: 'convert', input: options.corpus, out, workers, level },
-        envFor(workers),
+        pipelineEnv(workers),
       );
       runs.push({ ...result, workers, level, chunkSize });
       await rm(out, { recursive: true, force: true });
@@ -202,7 +204,7 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
     const out = join(options.scratch, `out-chunk-${size}`);
     const result = await runChild(
       { mode: 'convert', input: options.corpus, out, workers: 1, level, chunkSize: size },
-      envFor(1),
+      pipelineEnv(1),
     );
     chunkRuns.push({ ...result, workers: 1, level, chunkSize: size });
     await rm(out, { recursive: true, force: true });
@@ -227,7 +229,7 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
           zstd: compression === 'zstd',
           outputFormat: format,
         },
-        envFor(maxWorkers),
+        pipelineEnv(maxWorkers),
       );
       formatRuns.push({ ...result, workers: maxWorkers, level, chunkSize, format, compression });
       await rm(out, { recursive: true, force: true });
@@ -252,7 +254,7 @@ export async function runPipelineSuite(options: PipelineSuiteOptions): Promise<P
 }
 
 /** The naive pipeline with the same parallelism: files dealt round-robin to N processes. */
-async function runNaive(
+export async function naivePipeline(
   files: string[],
   level: number,
   processes: number,
@@ -317,6 +319,7 @@ export function pipelineTables(result: PipelineSuiteResult, cores: number): stri
       `| ${l.level} | ${f(l.floor.cpuS)} | ${f(l.floor.cpuS / cores)} | ${f(l.naiveSingle.wallS)}, ${f(mb(l.naiveSingle), 1)} | ${f(l.naive.wallS)}, ${f(l.naive.cpuS)}, ${f(mb(l.naive), 1)} (${l.naive.processes} processes) |`,
     );
   }
+  lines.push(...ceilingLines(result, cores));
   if (result.gzipLevels.length > 0) {
     const six = result.gzipLevels.find((g) => g.level === 6);
     lines.push(
@@ -352,6 +355,40 @@ export function pipelineTables(result: PipelineSuiteResult, cores: number): stri
     }
   }
   return lines.join('\n');
+}
+
+/**
+ * Each level at all cores against its ceiling (the floor's CPU over the cores), and where every
+ * convert run's CPU went by thread, with the cores it left idle (bench/thread-sampler.ts).
+ */
+function ceilingLines(result: PipelineSuiteResult, cores: number): string[] {
+  const lines: string[] = [''];
+  for (const l of result.levels) {
+    const run = result.runs.filter((r) => r.level === l.level).sort((a, b) => b.workers - a.workers)[0];
+    if (!run) continue;
+    const ceiling = l.floor.cpuS / cores;
+    lines.push(
+      `gzip-${l.level} at ${run.workers} workers on ${cores} cores: **${f((ceiling / run.wallS) * 100, 0)}% of the ceiling** ` +
+        `(floor CPU ÷ cores ${f(ceiling)} s against ${f(run.wallS)} s wall), ` +
+        `${f(l.naiveSingle.wallS / run.wallS)}× the one-process naive run.`,
+    );
+  }
+  const sampled = result.runs.filter((r) => r.threads);
+  if (sampled.length === 0) return lines;
+  lines.push(
+    '',
+    "Where convert's CPU went, by thread (Linux schedstat), and the cores left idle (/proc/stat; start-up: until every worker is busy; tail: after the first has run out of objects). Other load: CPU other processes of this machine took, and the hypervisor's steal, during the run:",
+    '',
+    '| gzip | workers | main CPU s | worker threads CPU s | zlib (libuv) CPU s | V8 platform CPU s | idle core-s: start-up, steady, tail | other load core-s, steal |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const run of sampled) {
+    const t = run.threads!;
+    lines.push(
+      `| ${run.level} | ${run.workers} | ${f(t.main)} | ${f(t.workers)} | ${f(t.zlib)} | ${f(t.v8)} | ${f(t.idle.startup)}, ${f(t.idle.steady)}, ${f(t.idle.tail)} | ${f(t.othersS)}, ${f(t.stolenS)} |`,
+    );
+  }
+  return lines;
 }
 
 /** As the gzip table writes it: +17.9%, -3.2%. */

@@ -123,6 +123,39 @@ describe('Distributed Map batch', () => {
     for (const [key, bytes] of ours) expect(bytes.equals(theirs.get(key)!), key).toBe(true);
   });
 
+  it.each([
+    ['ndjson', {}, 'obj-1.json.gz'],
+    ['parquet', { compression: 'gzip' }, 'obj-1.parquet'],
+  ])(
+    'writes --output-format %s through BatchInput, the same bytes as the CLI',
+    async (format, extra, name) => {
+      const prefix = `map-${format}/`;
+      await put(s3, SRC, `${prefix}obj-1`, firehose(7));
+      const { handler } = handlerFor(`s3://${DST}/${prefix}out/`);
+      const answer = (await handler(
+        await mapBatch(prefix, { outputFormat: format, ...extra }),
+        PLENTY(),
+      )) as {
+        results: ItemResult[];
+      };
+      expect(statuses(answer.results)).toEqual(['obj-1 ok']);
+      const flags = Object.entries(extra).flatMap(([k, v]) => [`--${k}`, v]);
+      const run = await cli(s3, [
+        `s3://${SRC}/${prefix}`,
+        '--to',
+        `s3://${CLI}/${prefix}out/`,
+        '--output-format',
+        format,
+        ...flags,
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const ours = await snapshot(s3, DST, `${prefix}out/`);
+      const theirs = await snapshot(s3, CLI, `${prefix}out/`);
+      expect([...ours.keys()]).toEqual([name]);
+      expect(ours.get(name)!.equals(theirs.get(name)!)).toBe(true);
+    },
+  );
+
   it('converts nothing twice: a redelivered batch is skipped by the recorded source ETag, with no PUT', async () => {
     const prefix = 'map2/';
     await put(s3, SRC, `${prefix}obj-1`, firehose(11));
