@@ -45,6 +45,29 @@ async function messageOf(run: () => unknown): Promise<string> {
 const IN = ['in', '--to', 'out'];
 
 const cliCases: [args: string[], message: string][] = [
+  [[...IN, '--partition', 'minute'], '--partition must be one of none, day, hour, got "minute"'],
+  [[...IN, '--layout', 'hive'], '--layout must be mirror or aws, got "hive"'],
+  [
+    [...IN, '--layout', 'aws'],
+    "--layout aws needs each record's region: the log format has no ${region} field, so give --aws-region-label REGION (e.g. us-east-1)",
+  ],
+  [
+    [...IN, '--layout', 'aws', '--partition', 'day', '--aws-region-label', 'us-east-1'],
+    '--layout aws partitions by hour, as AWS delivers flow logs; it conflicts with --partition day',
+  ],
+  [
+    [...IN, '--aws-region-label', 'us-east-1'],
+    '--aws-region-label is for --layout aws (it names the aws-region=… partition)',
+  ],
+  [
+    [...IN, '--layout', 'aws', '--aws-region-label', 'US East'],
+    '--aws-region-label must be a region name such as us-east-1, got "US East"',
+  ],
+  [
+    ['in', '--to', '-', '--partition', 'hour'],
+    '--partition hour writes one output per partition: give --to DIR or s3://bucket/prefix, not -',
+  ],
+  [[...IN, '--max-partitions', '0'], '--max-partitions must be a whole number from 1 to 10000, got 0'],
   [['in'], '--to is required: a directory, or - for standard output'],
   [['in', '--to', ''], '--to is required: a directory, or - for standard output'],
   [[...IN, '--to', 'again'], '--to was given 2 times (out, again); give it once'],
@@ -240,7 +263,7 @@ const libraryCases: [input: ConvertOptionsInput | Record<string, unknown>, messa
   [{ logFormat: 'a b a' }, 'logFormat: field "a" appears twice'],
   [
     { chunksize: 1 },
-    'chunksize is not a convert option; the options are logFormat, outputFormat, gzipLevel, gzipStrategy, parallelGzip, compression, zstdLevel, chunkSize, maxRecordBytes, payloadParser, overwrite, retries, s3',
+    'chunksize is not a convert option; the options are logFormat, outputFormat, gzipLevel, gzipStrategy, parallelGzip, compression, zstdLevel, chunkSize, maxRecordBytes, payloadParser, maxPartitions, overwrite, retries, s3',
   ],
   [{ s3: { region: '' } }, 's3.region must be a region name such as us-east-1, got ""'],
   [

@@ -1,3 +1,4 @@
+import { DEFAULT_FORMAT, parseLogFormat } from '../core/log-format.js';
 import { isS3Url, parseS3Url } from '../io/s3-url.js';
 import type { Selection } from '../run/select.js';
 import { rowFormatNamed, stdoutProblem } from '../streams/row-formats.js';
@@ -50,6 +51,7 @@ export function createConfig(
       '--rejects is for stdout mode; with --to DIR, rejects are written beside each output',
     );
   }
+  checkPartitioning(run, task.logFormat);
   for (const location of [...raw.inputs, to]) {
     if (isS3Url(location) && !parseS3Url(location))
       throw new UsageError(`${location} is not an S3 URL of the form s3://bucket/prefix`);
@@ -66,4 +68,34 @@ export function createConfig(
     task: { ...task, gzipLevel: run.gzip ? task.gzipLevel : 0 },
     s3,
   };
+}
+
+/**
+ * The partitioning options together: AWS's tree is by hour (a day partition would not be its layout),
+ * names its region (from the records' `region` field, which the log format must then have, or from
+ * --aws-region-label), and neither fits one stream on stdout.
+ */
+function checkPartitioning(run: RunOptions, logFormat: string | undefined): void {
+  const partitioned = run.partition !== 'none' || run.layout === 'aws';
+  if (partitioned && run.to === '-') {
+    const flag = run.layout === 'aws' ? '--layout aws' : `--partition ${run.partition}`;
+    throw new UsageError(
+      `${flag} writes one output per partition: give --to DIR or s3://bucket/prefix, not -`,
+    );
+  }
+  if (run.layout !== 'aws') {
+    if (run.awsRegionLabel !== undefined)
+      throw new UsageError('--aws-region-label is for --layout aws (it names the aws-region=… partition)');
+    return;
+  }
+  if (run.partition === 'day')
+    throw new UsageError(
+      '--layout aws partitions by hour, as AWS delivers flow logs; it conflicts with --partition day',
+    );
+  const format = logFormat ? parseLogFormat(logFormat) : DEFAULT_FORMAT;
+  if (run.awsRegionLabel === undefined && !format.fields.some((field) => field.name === 'region')) {
+    throw new UsageError(
+      "--layout aws needs each record's region: the log format has no ${region} field, so give --aws-region-label REGION (e.g. us-east-1)",
+    );
+  }
 }

@@ -5,6 +5,7 @@ import { writeCorpus } from '../gen/write-corpus.js';
 import { exitCodeOf } from '../run/run.js';
 import { SetupError } from '../run/setup-error.js';
 import { createConfig } from './config.js';
+import { createDdl, DEFAULT_PROJECTION_YEARS, type RawDdlOptions } from './ddl.js';
 import { defaultHelp, OPTIONS, type OptionSpec, type RawConvertOptions, rawKey } from './options.js';
 import { runWithSignals } from './signals.js';
 import { UsageError } from './usage-error.js';
@@ -85,11 +86,52 @@ function convertCommand(y: Argv): Argv {
     .epilog(EPILOG);
 }
 
+/** `ddl` takes convert's options (what is written decides the table) and its own two. */
+function ddlCommand(y: Argv): Argv {
+  let command = y;
+  for (const spec of SPECS) command = command.option(spec.flag, yargsOption(spec));
+  return command
+    .option('table', { type: 'string', requiresArg: true, describe: 'Table name', default: 'vpc_flow_logs' })
+    .option('projection-range', {
+      type: 'string',
+      requiresArg: true,
+      describe: `Years to project: FIRST[,LAST] (2020, 2020-02-01, 2020,2035); LAST defaults to the later of FIRST and this year, + ${DEFAULT_PROJECTION_YEARS}`,
+    })
+    .option('manifest', {
+      ...yargsOption(OPTIONS.manifest as OptionSpec),
+      describe: "The conversion's manifest: the earliest year= of its outputs is the projection's FIRST",
+    })
+    .example(
+      '$0 ddl --to s3://dst/flows/ --layout aws --aws-region-label us-east-1 --projection-range 2019',
+      "the table over AWS's tree",
+    )
+    .example(
+      '$0 ddl --to s3://dst/csv/ --partition hour --manifest run.jsonl',
+      'projection from the earliest hour converted',
+    );
+}
+
+/** The ddl handler's view of the command line: convert's options as given, and the table's own. */
+function rawDdlOptions(args: Record<string, unknown>): RawDdlOptions {
+  const { inputs: _, ...raw } = rawOptions(args);
+  return {
+    ...raw,
+    table: args.table as string | undefined,
+    projectionRange: args.projectionRange as string | undefined,
+  };
+}
+
 /**
- * The command line over a handler for `convert`, which receives the options as given (tests call
- * it in-process). Usage errors are thrown as UsageError.
+ * The command line over a handler for `convert` (and one for `ddl`), which receives the options as
+ * given (tests call it in-process). Usage errors are thrown as UsageError.
  */
-export function commandLine(argv: string[], onConvert: (raw: RawConvertOptions) => Promise<void>) {
+export function commandLine(
+  argv: string[],
+  onConvert: (raw: RawConvertOptions) => Promise<void>,
+  onDdl: (raw: RawDdlOptions) => Promise<void> = async (raw) => {
+    process.stdout.write(await createDdl(raw));
+  },
+) {
   return yargs(normalizeArgs(argv))
     .parserConfiguration({ 'parse-numbers': false })
     .scriptName('flowhose')
@@ -99,6 +141,12 @@ export function commandLine(argv: string[], onConvert: (raw: RawConvertOptions) 
       'Convert Firehose flow-log objects (files, directories, or - for stdin) to gzip CSV',
       convertCommand,
       (args) => onConvert(rawOptions(args)),
+    )
+    .command(
+      'ddl',
+      'Print the Athena CREATE EXTERNAL TABLE (with partition projection) over what convert writes with these options',
+      ddlCommand,
+      (args) => onDdl(rawDdlOptions(args)),
     )
     .command(
       'gen',
@@ -138,7 +186,7 @@ export function commandLine(argv: string[], onConvert: (raw: RawConvertOptions) 
         );
       },
     )
-    .demandCommand(1, 'name a command: convert or gen')
+    .demandCommand(1, 'name a command: convert, ddl or gen')
     .strict()
     .help()
     .alias('h', 'help')

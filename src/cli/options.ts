@@ -7,6 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_PAYLOAD_PARSER, PAYLOAD_PARSERS } from '../core/converter.js';
+import { PARTITION_BYS } from '../core/partition.js';
 import { DEFAULT_S3_TIMEOUT_SECONDS, type S3Settings } from '../io/s3-url.js';
 import type { ConvertOptions } from '../object/task.js';
 import { type Compression, zstdUnavailable } from '../streams/codecs.js';
@@ -87,6 +88,21 @@ function optional<T, L extends OptionLayer, F extends string, K extends OptionKi
 }
 
 const GZIP_STRATEGIES = ['filtered', 'default'] as const;
+export const LAYOUTS = ['mirror', 'aws'] as const;
+
+/**
+ * A Firehose object spans a few hours of flow time (late records a few more); 24 open partitions bound
+ * one object's memory to about 24 encoder buffers and codecs (and, to S3, 24 uploads' parts).
+ */
+export const DEFAULT_MAX_PARTITIONS = 24;
+
+/** An AWS region name as it appears in `aws-region=…`: lower case, digits and hyphens. */
+const regionLabel = (value: unknown, name: string): string => {
+  const label = text(value, name);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(label))
+    throw new UsageError(`${name} must be a region name such as us-east-1, got ${shown(label)}`);
+  return label;
+};
 
 /** `"gzip" for csv and ndjson`: each format's default compression, for --help. */
 function defaultCompressions(): string {
@@ -239,6 +255,40 @@ export const OPTIONS = {
       'How JSON payloads are read: wasm (WebAssembly fast path, scanner for the rest), scanner (TypeScript) or json (JSON.parse); same output',
     default: DEFAULT_PAYLOAD_PARSER,
     parse: oneOf(PAYLOAD_PARSERS),
+  }),
+  partition: option({
+    flag: 'partition',
+    kind: 'string',
+    layer: 'run',
+    describe:
+      'Partition the output by flow time: hour or day (year=…/month=…/day=…[/hour=…]/<source>.csv.gz), or none (mirror the source)',
+    default: 'none',
+    parse: oneOf(PARTITION_BYS),
+  }),
+  layout: option({
+    flag: 'layout',
+    kind: 'string',
+    layer: 'run',
+    describe:
+      "Output tree: mirror (the source's names, or --partition) or aws (AWS's native flow-log tree AWSLogs/aws-account-id=…/aws-service=vpcflowlogs/aws-region=…/year=…/hour=…/; by hour)",
+    default: 'mirror',
+    parse: oneOf(LAYOUTS),
+  }),
+  awsRegionLabel: optional({
+    flag: 'aws-region-label',
+    kind: 'string',
+    layer: 'run',
+    describe: 'With --layout aws: the region of records whose format has no region field (aws-region=…)',
+    parse: regionLabel,
+  }),
+  maxPartitions: option({
+    flag: 'max-partitions',
+    kind: 'number',
+    layer: 'task',
+    describe:
+      'Partitions one object may write (each holds an encoder, a codec and an upload open); past it the object fails',
+    default: DEFAULT_MAX_PARTITIONS,
+    parse: whole(1, 10_000),
   }),
   manifest: optional({
     flag: 'manifest',

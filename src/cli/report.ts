@@ -99,6 +99,7 @@ function manifestLine(r: TaskResult) {
     control: r.control,
     bytesIn: r.bytesIn,
     bytesOut: r.bytesOut,
+    ...(r.outputs ? { outputs: r.outputs } : {}),
     ...(r.error ? { error: r.error } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import type { PayloadToCsvModule } from '../wasm/interface.js';
 import { BomStripper } from './bom.js';
-import { CsvEncoder, createCsvEncoder } from './csv-encoder.js';
+import { createCsvEncoder } from './csv-encoder.js';
 import { FlowhoseError, type Reject } from './errors.js';
 import { describeByte, JsonFramer } from './json-framer.js';
 import { LineSplitter } from './line-splitter.js';
@@ -13,7 +13,7 @@ import {
 } from './log-format.js';
 import { PayloadKind, PayloadReader } from './payload-reader.js';
 import { type RecordProblem, RecordView } from './record-view.js';
-import type { CreateRowEncoder, RowEncoder } from './row-encoder.js';
+import { type CreateRowEncoder, type CsvRowsEncoder, type RowEncoder, takesCsvRows } from './row-encoder.js';
 import { HANDOVER, WasmFramer } from './wasm-framer.js';
 
 export interface ConverterOptions {
@@ -91,8 +91,8 @@ export class FlowLogConverter {
   /** With the wasm parser, JSON input goes through here instead of `framer`. */
   private wasmFramer: WasmFramer | undefined;
   private readonly createWasmFramer: (() => WasmFramer) | undefined;
-  /** The encoder when it is the CSV one, which the WebAssembly fast path writes into. */
-  private readonly csv: CsvEncoder | undefined;
+  /** The encoder when it takes CSV rows (CSV's, or a router over CSV), which the WebAssembly fast path writes into. */
+  private readonly csv: CsvRowsEncoder | undefined;
   private readonly onReject: ((reject: Reject) => void) | undefined;
   private readonly onPayload: (
     b: Buffer,
@@ -120,7 +120,7 @@ export class FlowLogConverter {
         );
       }
       // The module writes CSV rows itself: with any other encoder its work would be wasted.
-      const csv = this.encoder instanceof CsvEncoder ? this.encoder : undefined;
+      const csv = takesCsvRows(this.encoder) ? this.encoder : undefined;
       if (csv) {
         this.csv = csv;
         this.createWasmFramer = () => new WasmFramer(module, this.format, max, options.wasmMemoryLimit);
@@ -239,6 +239,7 @@ export class FlowLogConverter {
     }
     this.ensureHeader();
     const fromEnvelope = reader.kind === PayloadKind.Data;
+    this.view.owner = reader.ownerStart >= 0 ? b.toString('utf8', reader.ownerStart, reader.ownerEnd) : '';
     for (let i = 0; i < reader.eventCount; i++) {
       const messageStart = reader.messageStarts[i]!;
       const messageEnd = reader.messageEnds[i]!;
@@ -285,7 +286,8 @@ export class FlowLogConverter {
     } catch (error) {
       return new FlowhoseError('BAD_JSON', (error as Error).message, offset);
     }
-    const p = payload as { messageType?: unknown; logEvents?: unknown; message?: unknown };
+    const p = payload as { messageType?: unknown; logEvents?: unknown; message?: unknown; owner?: unknown };
+    this.view.owner = typeof p.owner === 'string' ? p.owner : '';
     // As the scanner does: a messageType that is not a string is ignored.
     const type = typeof p.messageType === 'string' ? p.messageType : undefined;
     if (type !== undefined && type !== 'DATA_MESSAGE' && type !== 'CONTROL_MESSAGE') {
@@ -346,6 +348,7 @@ export class FlowLogConverter {
 
   private readLine(b: Buffer, start: number, end: number, offset: number): FlowhoseError | undefined {
     if (start === end) return undefined;
+    this.view.owner = '';
     if (this.firstLine) {
       this.firstLine = false;
       const header = headerFormat(b.toString('utf8', start, end));

@@ -19,6 +19,7 @@ export const OBJECT_ERROR_CODES = [
   'S3_ERROR',
   'SOURCE_CHANGED', // the object's ETag changed between listing and reading
   'UNSAFE_PATH',
+  'TOO_MANY_PARTITIONS', // the rows of one object fall in more partitions than maxPartitions
   'INTERNAL',
 ] as const;
 export type ObjectErrorCode = (typeof OBJECT_ERROR_CODES)[number];
@@ -34,7 +35,7 @@ export type RejectCode = 'FIELD_COUNT' | 'BAD_INTEGER' | 'BAD_TIMESTAMP' | 'NO_M
  * RECORD_TOO_LARGE payload through, another logFormat may fit a FORMAT_MISMATCH object. The core
  * names the limit, never a command-line flag; a front end maps the option to its own spelling.
  */
-export type GoverningOption = 'maxRecordBytes' | 'logFormat';
+export type GoverningOption = 'maxRecordBytes' | 'logFormat' | 'maxPartitions';
 
 export class FlowhoseError extends Error {
   readonly code: ObjectErrorCode;

@@ -15,6 +15,7 @@ const K_MESSAGE_TYPE = key('messageType');
 const K_LOG_EVENTS = key('logEvents');
 const K_MESSAGE = key('message');
 const K_TIMESTAMP = key('timestamp');
+const K_OWNER = key('owner');
 const V_DATA = key('DATA_MESSAGE');
 const V_CONTROL = key('CONTROL_MESSAGE');
 
@@ -35,6 +36,9 @@ export class PayloadReader {
   messageEnds = new Int32Array(64);
   /** Per event: 1 when the message holds JSON escapes and must be decoded before use. */
   messageEscaped = new Uint8Array(64);
+  /** The payload's `owner` (the account of the log group) is b[ownerStart, ownerEnd); -1 when it has none. */
+  ownerStart = -1;
+  ownerEnd = -1;
 
   private b: Buffer = Buffer.alloc(0);
   private pos = 0;
@@ -58,6 +62,8 @@ export class PayloadReader {
     this.base = offset - start;
     this.payloadOffset = offset;
     this.eventCount = 0;
+    this.ownerStart = -1;
+    this.ownerEnd = -1;
     try {
       return this.readPayload();
     } catch (error) {
@@ -89,6 +95,14 @@ export class PayloadReader {
             : this.keyIs(valueStart, valueEnd, V_CONTROL)
               ? 'control'
               : 'other';
+        } else if (this.keyIs(keyStart, keyEnd, K_OWNER) && this.peek() === 0x22) {
+          const ownerStart = this.pos + 1;
+          const ownerEnd = this.readString();
+          // An escaped owner is no account id: left out rather than decoded.
+          if (!this.stringEscaped) {
+            this.ownerStart = ownerStart;
+            this.ownerEnd = ownerEnd;
+          }
         } else if (this.keyIs(keyStart, keyEnd, K_MESSAGE) && this.peek() === 0x22) {
           messageStart = this.pos + 1;
           messageEnd = this.readString();

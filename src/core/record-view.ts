@@ -52,6 +52,11 @@ export class RecordView {
   timeMs = Number.NaN;
   /** Length of the record read; its image needs at most this plus one byte. */
   recordBytes = 0;
+  /**
+   * The `owner` of the CloudWatch payload the record came in (the log group's account), '' without one:
+   * set by the converter per payload, for AWS's tree when the log format has no account-id.
+   */
+  owner = '';
   private scratch = new Uint8Array(256);
   private lent = false;
 
@@ -140,7 +145,7 @@ export class RecordView {
     this.imageEnd = p;
     this.classes = classes;
     this.recordBytes = end - start;
-    const ms = timestampMs ?? this.startFieldMs(format, tokens);
+    const ms = timestampMs ?? this.startFieldMs(format.startIndex, tokens);
     if (!Number.isNaN(ms) && (!Number.isInteger(ms) || Math.abs(ms) > MAX_DATE_MS)) {
       return { code: 'BAD_TIMESTAMP', reason: `timestamp ${ms} is not a valid epoch time` };
     }
@@ -162,12 +167,20 @@ export class RecordView {
   }
 
   /**
+   * The accepted record's `start` field as epoch milliseconds (the rule of startFieldMs), whatever
+   * timeMs holds: the flow's own time, which is what partitions go by. NaN when it has none.
+   */
+  startMs(): number {
+    const format = this.format;
+    return format ? this.startFieldMs(format.startIndex, format.fields.length) : Number.NaN;
+  }
+
+  /**
    * A record without an envelope is timed by its `start` field: Unix seconds, though values in
    * milliseconds have been seen (anything past year 5000 in seconds is taken as milliseconds).
    * NaN means no timestamp: no `start` in the format, or `-`; garbage there is BAD_INTEGER's.
    */
-  private startFieldMs(format: FlowFormat, tokens: number): number {
-    const field = format.startIndex;
+  private startFieldMs(field: number, tokens: number): number {
     if (field < 0 || field >= tokens || !this.hasValue(field)) return Number.NaN;
     const image = this.image;
     let value = 0;

@@ -31,3 +31,15 @@ export interface RowEncoder {
 
 /** How the converter makes its encoder; `onData` owns each chunk it is given. */
 export type CreateRowEncoder = (onData: (chunk: Buffer) => void, chunkBytes: number) => RowEncoder;
+
+/**
+ * An encoder that also takes whole CSV rows written elsewhere (the WebAssembly fast path writes rows
+ * itself): the CSV encoder, and a partition router over CSV encoders, which routes each row.
+ */
+export interface CsvRowsEncoder extends RowEncoder {
+  /** Whole rows (`time,field,…\n` each), copied: the caller may reuse `rows` once this returns. */
+  writeBytes(rows: Uint8Array): void;
+}
+
+export const takesCsvRows = (encoder: RowEncoder): encoder is CsvRowsEncoder =>
+  typeof (encoder as Partial<CsvRowsEncoder>).writeBytes === 'function';

@@ -29,8 +29,8 @@ export interface IoAdapters {
   openSink(target: SinkTarget): Promise<ObjectSink>;
   /** What is stored at a target now; undefined when nothing is. */
   probe(target: SinkTarget, signal?: AbortSignal): Promise<StoredObject | undefined>;
-  /** A small text stored at a file target (a commit record); undefined when there is none. */
-  readText(target: SinkTarget): Promise<string | undefined>;
+  /** A small text stored at a target (a commit record); undefined when there is none. */
+  readText(target: SinkTarget, signal?: AbortSignal): Promise<string | undefined>;
   remove(target: SinkTarget): Promise<void>;
   /** After a worker died mid-object: remove this process's temporary files, or abort open uploads. */
   cleanUpAfterCrash(target: SinkTarget): Promise<void>;
@@ -109,9 +109,11 @@ export function createAdapters(s3?: S3Settings): IoAdapters {
       return head ? { bytes: head.ContentLength ?? 0, metadata: head.Metadata ?? {} } : undefined;
     },
 
-    async readText(target) {
-      if (target.kind !== 'file') return undefined;
-      return readFile(target.path, 'utf8').catch(absent);
+    async readText(target, signal) {
+      if (target.kind === 'file') return readFile(target.path, 'utf8').catch(absent);
+      if (target.kind === 'stdout') return undefined;
+      const { getText, client } = await connect();
+      return getText(client, target.bucket, target.key, signal);
     },
 
     async remove(target) {

@@ -10,21 +10,31 @@
  * failure says where it happened.
  */
 
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConverterStats } from '../core/converter.js';
 import { parseLogFormat } from '../core/log-format.js';
 import { createAdapters, type IoAdapters, type OpenedSource, type SourceVersion } from '../io/adapters.js';
 import type { ObjectSink, SinkTarget } from '../io/sink.js';
 import { codecNamed } from '../streams/codecs.js';
 import { ConvertStream } from '../streams/convert-stream.js';
 import { gunzipLayers } from '../streams/gunzip-layers.js';
+import { type PartitionOutput, PartitionStream } from '../streams/partition-stream.js';
 import { rowFormatNamed } from '../streams/row-formats.js';
 import { atStage, classify, placed } from './failures.js';
-import { type DestRef, describeDest, destinationFor } from './layout.js';
+import { type DestRef, describeDest, describeName, destinationFor, partitionOutputName } from './layout.js';
 import { type Member, OutputSet } from './output-set.js';
 import { RejectsWriter } from './rejects-writer.js';
-import { type Committed, checkUpToDate, commitRecordText, targetsOf } from './resume.js';
+import {
+  type CommitRecord,
+  type Committed,
+  checkUpToDate,
+  commitRecordText,
+  memberTarget,
+  type PriorState,
+  targetsOf,
+} from './resume.js';
 import { type ConvertTask, describeSource, noCounts, type TaskResult } from './task.js';
 
 export { classify } from './failures.js';
@@ -76,7 +86,7 @@ async function convertOnce(
   let opened: OpenedSource | undefined;
   let output: ObjectSink | undefined;
   let set: OutputSet | undefined;
-  let convert: ConvertStream | undefined;
+  let stats: (() => ConverterStats) | undefined;
   try {
     const prior = await priorConversion(task, dest, io, signal);
     if (prior.upToDate) {
@@ -89,55 +99,88 @@ async function convertOnce(
       gzipLevel: options.gzipLevel,
       zstdLevel: options.zstdLevel,
     });
-    convert = new ConvertStream({
+    const converterOptions = {
       format: options.logFormat ? parseLogFormat(options.logFormat) : undefined,
       createEncoder,
       maxRecordBytes: options.maxRecordBytes,
       payloadParser: options.payloadParser,
       outputChunkBytes: options.chunkSize,
       rejects: rejects.writer,
-    });
+    };
     opened = await atStage('read', source, () => io.openSource(task.source, options.chunkSize, signal));
     const read = readFrom(opened.stream, source, (n) => {
       result.bytesIn += n;
     });
-    const targets = targetsOf(dest, source, opened.version);
+    const version = opened.version;
+    const targets = targetsOf(dest, source, version);
     set = new OutputSet({
       rejects: rejects.member,
       replacing: prior.exists,
-      record: recordWriter(io, targets.record, source, opened.version),
+      record: recordWriter(io, targets.record, source, version, destLayout(dest)),
+      stale: prior.record && staleRemover(io, dest, prior.record),
     });
-    output = await atStage('write', result.dest, () => io.openSink(targets.output));
-    const name = dest.kind === 'stdout' ? '-' : dest.output;
-    set.add(
-      sinkMember(
-        name,
-        result.dest,
-        output,
-        () => io.remove(targets.output),
-        () => result.bytesOut,
-      ),
-    );
-    const compress = codecNamed(task.layout.codec).createStream({
-      level: options.gzipLevel,
-      strategy: options.gzipStrategy,
-      concurrency: options.parallelGzip,
-      zstdLevel: options.zstdLevel,
-      chunkSize: options.chunkSize,
-    });
-    await runPipeline(
-      [
-        read,
-        gunzipLayers({ chunkSize: options.chunkSize }),
-        convert,
-        ...(compress ? [compress] : []),
-        writeTo(output, result.dest, (n) => {
-          result.bytesOut += n;
-        }),
-      ],
-      signal,
-    );
-    await set.commit();
+    const createCompressor = () =>
+      codecNamed(task.layout.codec).createStream({
+        level: options.gzipLevel,
+        strategy: options.gzipStrategy,
+        concurrency: options.parallelGzip,
+        zstdLevel: options.zstdLevel,
+        chunkSize: options.chunkSize,
+      });
+    if (dest.kind !== 'stdout' && dest.partitioned) {
+      const partitioned = dest.partitioned;
+      const outputs: string[] = [];
+      const fanout = new PartitionStream({
+        ...converterOptions,
+        scheme: partitioned.scheme,
+        sourceTimeMs: version?.time,
+        maxPartitions: options.maxPartitions,
+        openPartition: (key) => {
+          const name = partitionOutputName(partitioned, key);
+          const described = describeName(dest, name);
+          outputs.push(described);
+          return openMember(set!, io, memberTarget(dest, name, source, version), name, described, {
+            compressor: createCompressor(),
+            onBytes: (n) => {
+              result.bytesOut += n;
+            },
+          });
+        },
+      });
+      stats = () => fanout.converter.stats;
+      await runPipeline([read, gunzipLayers({ chunkSize: options.chunkSize }), fanout], signal);
+      await set.commit();
+      result.outputs = outputs;
+    } else {
+      const convert = new ConvertStream(converterOptions);
+      stats = () => convert.converter.stats;
+      output = await atStage('write', result.dest, () => io.openSink(targets.output));
+      const name = dest.kind === 'stdout' ? '-' : dest.output;
+      const sink = output;
+      set.add(
+        sinkMember(
+          name,
+          result.dest,
+          async () => sink,
+          () => io.remove(targets.output),
+          () => result.bytesOut,
+        ),
+      );
+      const compress = createCompressor();
+      await runPipeline(
+        [
+          read,
+          gunzipLayers({ chunkSize: options.chunkSize }),
+          convert,
+          ...(compress ? [compress] : []),
+          writeTo(output, result.dest, (n) => {
+            result.bytesOut += n;
+          }),
+        ],
+        signal,
+      );
+      await set.commit();
+    }
     if (rejects.writer.kept) result.rejectsDest = describeDest(dest, 'rejects');
   } catch (error) {
     opened?.stream.destroy();
@@ -147,18 +190,68 @@ async function convertOnce(
     await (set ? set.abort() : rejects.writer.abort());
     result.status = 'failed';
     result.error = classify(own ? placed('write', result.dest, own) : error, signal);
+    delete result.outputs;
   }
-  if (convert) result.bytesDecoded = convert.converter.stats.bytes;
-  if (convert && result.status === 'ok') {
+  if (stats) result.bytesDecoded = stats().bytes;
+  if (stats && result.status === 'ok') {
     // Counts describe what was written: a failed object wrote nothing.
-    const stats = convert.converter.stats;
-    result.rows = stats.rows;
-    result.rejected = stats.rejected;
-    result.control = stats.control;
+    const { rows, rejected, control } = stats();
+    result.rows = rows;
+    result.rejected = rejected;
+    result.control = control;
   } else if (result.status === 'failed') {
     result.bytesOut = 0;
   }
   return result;
+}
+
+/**
+ * One partition's output: its codec (or a pass-through), then its sink, opened behind the stream so
+ * that the router can open a partition in the middle of a record. The member joins the set at once,
+ * so an abort reaches a sink still opening.
+ */
+function openMember(
+  set: OutputSet,
+  io: IoAdapters,
+  target: SinkTarget,
+  name: string,
+  described: string,
+  stage: { compressor: NodeJS.ReadWriteStream | undefined; onBytes: (n: number) => void },
+): PartitionOutput {
+  const head = (stage.compressor as Writable | undefined) ?? new PassThrough();
+  // The set may be torn down before the sink opens and a pipeline listens: the failure is the set's.
+  head.on('error', () => {});
+  const opening = atStage('write', described, () => io.openSink(target));
+  let bytes = 0;
+  set.add(
+    sinkMember(
+      name,
+      described,
+      () => opening,
+      () => io.remove(target),
+      () => bytes,
+    ),
+  );
+  const done = opening.then(async (sink) => {
+    try {
+      await runPipeline(
+        [
+          head,
+          writeTo(sink, described, (n) => {
+            bytes += n;
+            stage.onBytes(n);
+          }),
+        ],
+        undefined,
+      );
+    } catch (error) {
+      const own = sink.failure?.();
+      throw own ? placed('write', described, own) : error;
+    }
+  });
+  // Until the sink is open nothing reads the head: a failed open must still end it.
+  opening.catch((error: unknown) => head.destroy(error as Error));
+  return { stream: head, done };
 }
 
 /**
@@ -170,7 +263,7 @@ async function priorConversion(
   dest: DestRef,
   io: IoAdapters,
   signal: AbortSignal | undefined,
-): Promise<{ exists: boolean; upToDate: boolean }> {
+): Promise<PriorState> {
   if (task.options.overwrite || dest.kind === 'stdout')
     return { exists: task.options.overwrite, upToDate: false };
   const source = describeSource(task.source);
@@ -203,7 +296,7 @@ function rejectsWriterFor(dest: DestRef, source: string, io: IoAdapters) {
 function sinkMember(
   name: string,
   described: string,
-  sink: ObjectSink,
+  sink: () => Promise<ObjectSink>,
   remove: () => Promise<void>,
   bytes: () => number,
 ): Member {
@@ -211,14 +304,41 @@ function sinkMember(
   return {
     name,
     commit: async () => {
-      await atStage('write', described, () => sink.commit());
+      const opened = await sink();
+      await atStage('write', described, () => opened.commit());
       committed = true;
       return bytes();
     },
     abort: async () => {
-      if (!committed) await sink.abort();
+      if (committed) return;
+      const opened = await sink().catch(() => undefined);
+      await opened?.abort();
     },
     remove: () => atStage('write', described, remove),
+  };
+}
+
+/** How a partitioned set was laid out, for its commit record. */
+const destLayout = (dest: DestRef): string | undefined =>
+  dest.kind === 'stdout' ? undefined : dest.partitioned?.describe;
+
+/**
+ * Members an earlier conversion of this source left that this one did not write (a changed source whose
+ * rows now fall in other partitions, another codec): removed once the new set is in place, before its
+ * record, so a kill in between leaves the old record, which no longer matches, and the source is redone.
+ */
+function staleRemover(io: IoAdapters, dest: DestRef, record: CommitRecord) {
+  if (dest.kind === 'stdout') return undefined;
+  return async (kept: Committed[]) => {
+    const names = new Set(kept.map((m) => m.name));
+    const stale = record.members.filter((m) => !names.has(m.name));
+    await Promise.all(
+      stale.map((m) =>
+        atStage('write', describeName(dest, m.name), () =>
+          io.remove(memberTarget(dest, m.name, '', undefined)),
+        ),
+      ),
+    );
   };
 }
 
@@ -228,13 +348,15 @@ function recordWriter(
   target: SinkTarget | undefined,
   source: string,
   version: SourceVersion | undefined,
+  layout: string | undefined,
 ): ((members: Committed[]) => Promise<void>) | undefined {
   if (!target || !version) return undefined;
   return (members) =>
     atStage('write', describeTarget(target), async () => {
       const sink = await io.openSink(target);
       try {
-        sink.stream.end(commitRecordText({ flowhose: 1, source, etag: version.etag, members }));
+        const record = { flowhose: 1 as const, source, etag: version.etag, members };
+        sink.stream.end(commitRecordText(layout === undefined ? record : { ...record, layout }));
         await sink.commit();
       } catch (error) {
         await sink.abort();

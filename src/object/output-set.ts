@@ -1,7 +1,7 @@
 /**
  * The files or objects one source writes, committed together or not at all. The order is the contract:
  *
- *   rejects ─► outputs ─► (stale rejects removed) ─► commit record
+ *   rejects ─► outputs ─► (stale rejects, stale members of a partitioned set removed) ─► commit record
  *
  * Rejects first, so whoever finds an output finds its rejected records too; the commit record last, so it
  * never claims a member that is not in place. If any step fails, the members already committed are
@@ -30,6 +30,8 @@ export interface OutputSetParts {
    * left, best effort, once the outputs are in place.
    */
   replacing: boolean;
+  /** Removes what an earlier conversion left that this set does not hold, once the set is in place. */
+  stale?: (kept: Committed[]) => Promise<void>;
 }
 
 export class OutputSet {
@@ -57,6 +59,7 @@ export class OutputSet {
         recorded.push({ name: member.name, bytes });
       }
       if (this.parts.replacing) await Promise.all(empty.map((m) => m.remove().catch(() => {})));
+      await this.parts.stale?.(recorded);
       await this.parts.record?.(recorded);
     } catch (error) {
       await Promise.allSettled(committed.map((m) => m.remove()));

@@ -36,6 +36,8 @@ export interface ConvertOptions {
   chunkSize: number;
   maxRecordBytes: number;
   payloadParser: PayloadParser;
+  /** Partitions one object may write (each holds an encoder, a codec and an upload open at once). */
+  maxPartitions: number;
 }
 
 export interface ConvertTask {
@@ -76,6 +78,8 @@ export interface TaskResult extends Counts {
   status: TaskStatus;
   /** Where rejected records were kept, when there were any and they were kept. */
   rejectsDest?: string;
+  /** A partitioned set (dest is then the pattern of its names): every output written, in order opened. */
+  outputs?: string[];
   error?: TaskError;
 }
 

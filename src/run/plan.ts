@@ -166,6 +166,11 @@ export function layoutOf(planned: Planned, config: Config): Layout {
     format: config.task.outputFormat,
     codec: fileCodecOf(rowFormatNamed(config.task.outputFormat), config.task),
     rejects: config.rejects,
+    ...(config.layout === 'aws'
+      ? { aws: config.awsRegionLabel === undefined ? {} : { regionLabel: config.awsRegionLabel } }
+      : config.partition !== 'none'
+        ? { partition: config.partition }
+        : {}),
   };
 }
 

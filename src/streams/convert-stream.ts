@@ -66,7 +66,7 @@ export class ConvertStream extends Transform {
  * The CLI's parser (wasm) unless told otherwise, with the module loaded once per thread unless
  * given (CSV only). A runtime that cannot compile it reads with the scanner: the same output, only slower.
  */
-function withWasmModule(options: ConvertStreamOptions): ConvertStreamOptions {
+export function withWasmModule<T extends ConvertStreamOptions>(options: T): T {
   const parser = options.payloadParser ?? DEFAULT_PAYLOAD_PARSER;
   // The module writes CSV itself: another format reads with the scanner, so the module is not even compiled.
   const csv = options.createEncoder === undefined || options.createEncoder === createCsvEncoder;
