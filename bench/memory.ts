@@ -2,9 +2,9 @@
  * Memory does not follow object size: converts one small and one very large object (default
  * 1 GB of payloads) with one worker, each in a fresh process, and prints peak RSS for both.
  * `--format parquet` converts to Parquet instead (`--compression zstd|snappy|gzip|none`, zstd on
- * Node ≥ 22.15), through the object pipeline's streams in one thread (the Parquet encoder is not
- * wired to the CLI's worker pool here); `--format csv-stream` is CSV + gzip-6 the same way, to compare.
- *   node dist/bench/memory.js [--mb 1000] [--format csv|csv-stream|parquet] [--compression zstd] [--rows N]
+ * Node ≥ 22.15), as `flowhose convert --workers 1` does; `--format parquet-stream` and `csv-stream` run the
+ * object pipeline's streams in this process's one thread instead (no pool), to compare the encoders alone.
+ *   node dist/bench/memory.js [--mb 1000] [--format csv|parquet|csv-stream|parquet-stream] [--compression zstd] [--rows N]
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { writeLargeObject } from '../src/gen/write-corpus.js';
 import { machineLine } from './machine.js';
 import { runChild } from './pipeline.js';
 
-export type MemoryFormat = 'csv' | 'csv-stream' | 'parquet';
+export type MemoryFormat = 'csv' | 'parquet' | 'csv-stream' | 'parquet-stream';
 
 export async function runMemoryCheck(
   bigMb: number,
@@ -35,16 +35,26 @@ export async function runMemoryCheck(
       const gz = await writeLargeObject(join(input, 'object'), { seed: 9, targetBytes: mb * 1e6 });
       const out = join(dir, `out-${mb}`);
       log(
-        format === 'csv' ? '  converting it with --workers 1' : `  converting it to ${format} in one thread`,
+        format === 'csv' || format === 'parquet'
+          ? `  converting it to ${format} with --workers 1`
+          : `  converting it to ${format} in one thread`,
       );
       const result = await runChild(
-        format === 'csv'
-          ? { mode: 'convert', input, out, workers: 1, level: 6 }
+        format === 'csv' || format === 'parquet'
+          ? {
+              mode: 'convert',
+              input,
+              out,
+              workers: 1,
+              level: 6,
+              outputFormat: format,
+              ...(format === 'parquet' ? { compression } : {}),
+            }
           : {
               mode: 'stream',
               files: [join(input, 'object')],
               out,
-              format: format === 'parquet' ? 'parquet' : 'csv',
+              format: format === 'parquet-stream' ? 'parquet' : 'csv',
               level: 6,
               compression,
               ...(rowGroupRows ? { rowGroupRows } : {}),
@@ -74,7 +84,7 @@ if ((process.argv[1] ?? '').endsWith('bench/memory.js')) {
   const compression = option('--compression', 'zstd');
   const rows = Number(option('--rows', '0')) || undefined;
   runMemoryCheck(mb, (line) => process.stderr.write(`${line}\n`), format, compression, rows).then((table) => {
-    const what = format === 'parquet' ? `parquet (${compression})` : format;
+    const what = format.startsWith('parquet') ? `${format} (${compression})` : format;
     process.stdout.write(`Machine: ${machineLine()}; ${what}\n\n${table}\n`);
   });
 }

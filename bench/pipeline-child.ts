@@ -36,6 +36,8 @@ export type ChildJob =
       zstd?: boolean;
       /** `--output-format`; csv when absent. */
       outputFormat?: string;
+      /** `--compression` of a format that compresses inside its file (Parquet). */
+      compression?: string;
       chunkSize?: number;
       parser?: string;
       /** Also sample runnable threads (costs the main thread a little). */
@@ -114,6 +116,7 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       chunkSize: job.chunkSize,
       parser: job.parser,
       outputFormat: job.outputFormat,
+      ...(job.compression ? { compression: job.compression } : {}),
       overwrite: true,
       quiet: true,
     });
