@@ -112,7 +112,11 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
       inputs: [job.input],
       to: job.out,
       workers: job.workers,
-      ...(job.zstd ? { compression: 'zstd', zstdLevel: job.level } : { gzipLevel: job.level }),
+      ...(job.zstd
+        ? { compression: 'zstd', zstdLevel: job.level }
+        : job.compression && job.compression !== 'gzip'
+          ? {}
+          : { gzipLevel: job.level }),
       chunkSize: job.chunkSize,
       parser: job.parser,
       outputFormat: job.outputFormat,
