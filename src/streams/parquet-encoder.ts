@@ -354,7 +354,10 @@ export class ParquetEncoder implements RowEncoder {
   }
 
   private startGroup(): void {
-    this.data = this.columns.map(() => new Array(this.rowGroupRows));
+    // The writer copies each column's values out (its own slice) before it encodes them, so the arrays
+    // are the encoder's to fill again: one set for the file rather than new ones a group.
+    if (this.data.length !== this.columns.length)
+      this.data = this.columns.map(() => new Array(this.rowGroupRows));
     this.strings = this.columns.map((column) => (column.type === 'string' ? new GroupStrings() : undefined));
     this.bounds = this.columns.map(() => new ChunkBounds());
     this.rows = 0;
