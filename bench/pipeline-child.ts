@@ -62,7 +62,7 @@ export type ChildJob =
       files: string[];
       out: string;
       format: 'csv' | 'parquet';
-      /** csv: the gzip level; parquet: its compression (zstd, snappy, gzip, none). */
+      /** csv: the gzip level; parquet: its codec's level (zstd 1–19, gzip 1–9), 0 for the encoder's default. */
       level: number;
       compression?: string;
       rowGroupRows?: number;
@@ -195,6 +195,7 @@ async function main(job: ChildJob): Promise<Omit<ChildResult, 'wallS' | 'cpuS' |
               createEncoder: parquet.createParquetEncoder({
                 compression: job.compression as ParquetCompression,
                 ...(job.rowGroupRows ? { rowGroupRows: job.rowGroupRows } : {}),
+                ...(job.level ? { level: job.level } : {}),
               }),
             }
           : {},

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { ParquetWriter } from 'hyparquet-writer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ColumnSource, ParquetWriter } from 'hyparquet-writer';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { columnsOf } from '../../src/core/columns.js';
 import { convertBytes } from '../../src/core/convert-bytes.js';
 import { KNOWN_FIELDS } from '../../src/core/fields.js';
@@ -347,6 +347,70 @@ describe('compression and statistics', () => {
         hi: want!.hi,
         nulls: BigInt(want!.nulls as bigint),
       });
+    }
+  });
+
+  it("the encoder's own statistics and encoding stats are the writer's own, chunk for chunk", () => {
+    // The writer is asked for its statistics too: what it computes is kept aside, then the encoder's
+    // replace it, and the two must agree (min, max, null count; the encoding stats' page counts).
+    const writers: unknown[] = [];
+    const original = ParquetWriter.prototype.write;
+    const spy = vi.spyOn(ParquetWriter.prototype, 'write').mockImplementation(function (
+      this: ParquetWriter,
+      options: Parameters<ParquetWriter['write']>[0],
+    ) {
+      const columnData = options.columnData.map((c: ColumnSource) => ({ ...c, statistics: true }));
+      const result = original.call(this, { ...options, columnData });
+      writers.push(
+        this.row_groups.at(-1)!.columns.map((chunk) => ({
+          statistics: structuredClone(chunk.meta_data!.statistics),
+          encoding_stats: structuredClone(chunk.meta_data!.encoding_stats),
+        })),
+      );
+      return result;
+    });
+    const note = (i: number) => `n${String((i * 7919) % 100_003).padStart(6, '0')}${'x'.repeat(90)}`;
+    const big = Buffer.from(
+      dataPayload(
+        Array.from({ length: 20_000 }, (_, i) => ({
+          message: `2 ${i % 5 ? `10.0.${i % 256}.${i % 7}` : '-'} ${i % 3 ? 10n ** 18n + BigInt(i * 3) : '-'} ${i % 4 ? i % 70_000 : 0} ${note(i)} OK`,
+          timestamp: 1_600_000_000_000 + ((i * 37) % 5000),
+        })),
+      ),
+    );
+    try {
+      const inputs: [Buffer, FlowFormat, ParquetSettings][] = [
+        [input, DEFAULT_FORMAT, { compression: 'snappy', rowGroupRows: 100 }],
+        [big, parseLogFormat('version srcaddr bytes srcport note log-status'), { compression: 'none' }],
+      ];
+      for (const [bytes, format, settings] of inputs) {
+        writers.length = 0;
+        let encoder: { parquet: ParquetWriter } | undefined;
+        const create = createParquetEncoder(settings);
+        convertBytes(bytes, {
+          format,
+          createEncoder: (onData, chunkBytes) => {
+            const made = create(onData, chunkBytes);
+            encoder = made as unknown as { parquet: ParquetWriter };
+            return made;
+          },
+        });
+        const ours = encoder!.parquet.row_groups.map((group) =>
+          group.columns.map((chunk) => ({
+            statistics: chunk.meta_data!.statistics,
+            encoding_stats: chunk.meta_data!.encoding_stats,
+          })),
+        );
+        expect(ours.length).toBeGreaterThan(1);
+        expect(ours).toEqual(writers);
+      }
+      // The long notes take two data pages per chunk: the encoding stats count pages, not chunks.
+      const pageCounts = (writers as { encoding_stats: { count: number }[] }[][]).flatMap((g) =>
+        g.map((c) => c.encoding_stats.at(-1)!.count),
+      );
+      expect(Math.max(...pageCounts)).toBe(2);
+    } finally {
+      spy.mockRestore();
     }
   });
 
