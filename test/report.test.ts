@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfig } from '../src/cli/config.js';
-import { formatSummary, Reporter } from '../src/cli/report.js';
+import { formatSummary, groupDigits, Reporter } from '../src/cli/report.js';
 import { escapeControl } from '../src/core/safe-text.js';
 import { noCounts, type TaskResult } from '../src/object/task.js';
 import { exitCodeOf, run } from '../src/run/run.js';
@@ -157,5 +157,12 @@ describe('--dry-run sizes', () => {
     const { stderr } = await dryRun(['-'], '-');
     expect(stderr).toContain('flowhose: dry run: 1 objects would be converted, 0 are up to date');
     expect(stderr).not.toMatch(/MB listed/);
+  });
+});
+
+describe('groupDigits', () => {
+  it('groups by thousands as en-US does', () => {
+    for (const n of [0, 7, 999, 1000, 12345, 999999, 1000000, 1234567890, 2 ** 53 - 1, -1234])
+      expect(groupDigits(n)).toBe(n.toLocaleString('en-US'));
   });
 });

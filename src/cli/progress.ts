@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { RunSummary } from './report.js';
+import { groupDigits, type RunSummary } from './report.js';
 
 export interface ProgressView {
   listed(): void;
@@ -50,7 +50,7 @@ export function createProgress(
       update(s) {
         bar.update(s.ok + s.failed + s.skipped, {
           mbIn: mb(s.bytesIn),
-          rows: s.rows.toLocaleString('en-US'),
+          rows: groupDigits(s.rows),
           rate: rate(s).toFixed(1),
           failed: s.failed,
         });
@@ -66,7 +66,7 @@ export function createProgress(
     const s = last;
     const done = s.ok + s.failed + s.skipped;
     stderr.write(
-      `flowhose: progress: ${done}/${total}${listing ? '+ (listing)' : ''} objects · ${mb(s.bytesIn)} MB in · ${s.rows.toLocaleString('en-US')} rows · ${rate(s).toFixed(1)} MB/s · ${s.failed} failed\n`,
+      `flowhose: progress: ${done}/${total}${listing ? '+ (listing)' : ''} objects · ${mb(s.bytesIn)} MB in · ${groupDigits(s.rows)} rows · ${rate(s).toFixed(1)} MB/s · ${s.failed} failed\n`,
     );
   }, intervalMs);
   timer.unref();

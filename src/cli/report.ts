@@ -105,7 +105,16 @@ function manifestLine(r: TaskResult) {
 }
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
-const int = (n: number) => n.toLocaleString('en-US');
+/**
+ * `1,234,567`. Not toLocaleString: its first call loads ICU's locale data, about 100 ms of the main
+ * thread in every run, a quarter of a one-object run's time.
+ */
+export function groupDigits(n: number): string {
+  const digits = String(Math.trunc(Math.abs(n)));
+  const grouped = digits.replace(/\B(?=(\d{3})+$)/g, ',');
+  return n < 0 ? `-${grouped}` : grouped;
+}
+const int = groupDigits;
 
 export function formatSummary(s: RunSummary): string {
   const objects = `${int(s.ok)} ok, ${int(s.failed)} failed${s.skipped ? `, ${int(s.skipped)} skipped` : ''}`;
