@@ -140,7 +140,7 @@ describe('the DDL reads what convert wrote', () => {
     expect(Number(baseline.totals!.n)).toBeGreaterThan(1000);
   }, 120_000);
 
-  const LAYOUTS = [
+  const LAYOUTS: ReadonlyArray<readonly [string, readonly string[], readonly string[]]> = [
     ['--partition hour', ['--partition', 'hour'], ['year', 'month', 'day', 'hour']],
     ['--partition day', ['--partition', 'day'], ['year', 'month', 'day']],
     [
@@ -148,7 +148,7 @@ describe('the DDL reads what convert wrote', () => {
       ['--layout', 'aws', '--aws-region-label', 'us-east-1'],
       ['aws-account-id', 'aws-service', 'aws-region', 'year', 'month', 'day', 'hour'],
     ],
-  ] as const;
+  ];
   for (const format of ['csv', 'ndjson', 'parquet'] as const) {
     const extension = EXTENSIONS[format];
     if (format !== 'csv') {

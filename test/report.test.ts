@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfig } from '../src/cli/config.js';
 import { formatSummary, groupDigits, Reporter } from '../src/cli/report.js';
+import type { GoverningOption } from '../src/core/errors.js';
 import { escapeControl } from '../src/core/safe-text.js';
 import { noCounts, type TaskResult } from '../src/object/task.js';
 import { exitCodeOf, run } from '../src/run/run.js';
@@ -97,7 +98,11 @@ describe('Reporter: error hints', () => {
       }),
     );
     reporter.add(
-      result({ status: 'failed', error: { code: 'BAD_JSON', message: 'no hint', option: 'notAnOption' } }),
+      // A result crossed a thread (or was read from a manifest): its option may be one the CLI does not know.
+      result({
+        status: 'failed',
+        error: { code: 'BAD_JSON', message: 'no hint', option: 'notAnOption' as GoverningOption },
+      }),
     );
     await reporter.finish();
     expect(stderr.text()).toContain(
