@@ -1,3 +1,4 @@
+import { IsoTimeWriter } from './iso-time.js';
 import type { FlowFormat } from './log-format.js';
 import { FIELD_SEPARATOR, NEEDS_QUOTES, type RecordView } from './record-view.js';
 import type { CreateRowEncoder, RowEncoder } from './row-encoder.js';
@@ -18,8 +19,7 @@ const ISO_BYTES = 24;
 export class CsvEncoder implements RowEncoder {
   private out: Buffer;
   private pos = 0;
-  private cachedDay = Number.NaN;
-  private cachedDate = Buffer.alloc(0);
+  private readonly iso = new IsoTimeWriter();
 
   constructor(
     private readonly chunkBytes: number,
@@ -52,7 +52,7 @@ export class CsvEncoder implements RowEncoder {
     const rowStart = this.pos;
     const imageStart = rowStart + ISO_BYTES;
     const ms = record.timeMs;
-    const isoBytes = Number.isNaN(ms) ? 0 : this.isoBytes(ms);
+    const isoBytes = Number.isNaN(ms) ? 0 : this.iso.bytes(ms);
     let p: number;
     if ((record.classes & NEEDS_QUOTES) !== 0) {
       p = this.quoteFields(record, imageStart, rowStart + isoBytes);
@@ -61,7 +61,7 @@ export class CsvEncoder implements RowEncoder {
       if (isoBytes !== ISO_BYTES) out.copyWithin(rowStart + isoBytes, imageStart, imageEnd);
       p = imageEnd + isoBytes - ISO_BYTES;
     }
-    if (isoBytes !== 0) this.writeIso(ms, rowStart);
+    if (isoBytes !== 0) this.iso.write(ms, out, rowStart);
     out[p++] = LF;
     this.pos = p;
     if (p >= this.chunkBytes) this.flush();
@@ -115,50 +115,6 @@ export class CsvEncoder implements RowEncoder {
     if (this.pos + bytes <= this.out.length) return;
     this.flush();
     if (bytes > this.out.length) this.out = Buffer.allocUnsafe(bytes);
-  }
-
-  /** The length of ms in ISO-8601 (24 bytes, more past year 9999 or before year 0). */
-  private isoBytes(ms: number): number {
-    const day = Math.floor(ms / 86_400_000);
-    if (day !== this.cachedDay) {
-      const iso = new Date(day * 86_400_000).toISOString();
-      this.cachedDate = Buffer.from(iso.slice(0, iso.indexOf('T') + 1), 'latin1');
-      this.cachedDay = day;
-    }
-    return this.cachedDate.length + 13;
-  }
-
-  /**
-   * ISO-8601 UTC with milliseconds (`2020-02-01T00:39:38.000Z`), after isoBytes(ms) cached its
-   * day. The date part is cached per day and the time of day written with integer arithmetic, so
-   * rows cost no Date object whatever order their timestamps come in.
-   */
-  private writeIso(ms: number, p: number): number {
-    const day = this.cachedDay;
-    const out = this.out;
-    const date = this.cachedDate;
-    for (let k = 0; k < date.length; k++) out[p++] = date[k]!;
-    let t = ms - day * 86_400_000;
-    const hours = Math.floor(t / 3_600_000);
-    t -= hours * 3_600_000;
-    const minutes = Math.floor(t / 60_000);
-    t -= minutes * 60_000;
-    const seconds = Math.floor(t / 1000);
-    const milli = t - seconds * 1000;
-    out[p++] = 0x30 + Math.floor(hours / 10);
-    out[p++] = 0x30 + (hours % 10);
-    out[p++] = 0x3a;
-    out[p++] = 0x30 + Math.floor(minutes / 10);
-    out[p++] = 0x30 + (minutes % 10);
-    out[p++] = 0x3a;
-    out[p++] = 0x30 + Math.floor(seconds / 10);
-    out[p++] = 0x30 + (seconds % 10);
-    out[p++] = 0x2e;
-    out[p++] = 0x30 + Math.floor(milli / 100);
-    out[p++] = 0x30 + (Math.floor(milli / 10) % 10);
-    out[p++] = 0x30 + (milli % 10);
-    out[p++] = 0x5a; // Z
-    return p;
   }
 }
 

@@ -2,22 +2,21 @@
  * Writes epoch milliseconds as ISO-8601 UTC with milliseconds (`2020-02-01T00:39:38.000Z`, what
  * Date.prototype.toISOString gives) straight into a byte buffer: the date part is cached per day and
  * the time of day written with integer arithmetic, so a row costs no Date and no string whatever order
- * its times come in. (The CSV encoder keeps its own copy of this, which the wasm path mirrors.)
+ * its times come in. The CSV and NDJSON encoders share it; the wasm path mirrors it.
  */
 export class IsoTimeWriter {
   private cachedDay = Number.NaN;
   private cachedDate: Uint8Array = new Uint8Array(0);
 
-  /** Writes `ms` at out[p…] and returns the end: 24 bytes, more past year 9999 or before year 0. */
+  /** How many bytes write(ms) writes: 24, more past year 9999 or before year 0. */
+  bytes(ms: number): number {
+    return this.dateOf(Math.floor(ms / 86_400_000)).length + 13;
+  }
+
+  /** Writes `ms` at out[p…] and returns the end. */
   write(ms: number, out: Uint8Array, p: number): number {
     const day = Math.floor(ms / 86_400_000);
-    if (day !== this.cachedDay) {
-      const iso = new Date(day * 86_400_000).toISOString();
-      const date = iso.slice(0, iso.indexOf('T') + 1);
-      this.cachedDate = Uint8Array.from(date, (ch) => ch.charCodeAt(0));
-      this.cachedDay = day;
-    }
-    const date = this.cachedDate;
+    const date = this.dateOf(day);
     for (let k = 0; k < date.length; k++) out[p++] = date[k]!;
     let t = ms - day * 86_400_000;
     const hours = Math.floor(t / 3_600_000);
@@ -40,5 +39,15 @@ export class IsoTimeWriter {
     out[p++] = 0x30 + (milli % 10);
     out[p++] = 0x5a; // Z
     return p;
+  }
+
+  /** `2020-02-01T` for the day, cached: rows come in time order, or nearly. */
+  private dateOf(day: number): Uint8Array {
+    if (day !== this.cachedDay) {
+      const iso = new Date(day * 86_400_000).toISOString();
+      this.cachedDate = Uint8Array.from(iso.slice(0, iso.indexOf('T') + 1), (ch) => ch.charCodeAt(0));
+      this.cachedDay = day;
+    }
+    return this.cachedDate;
   }
 }
