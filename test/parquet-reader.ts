@@ -6,38 +6,11 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { expect } from 'vitest';
 import { columnsOf } from '../src/core/columns.js';
 import type { FlowFormat } from '../src/core/log-format.js';
+import { parseCsv } from './ndjson-reference.js';
 
 export async function queryRows(sql: DuckDBConnection, query: string): Promise<Record<string, unknown>[]> {
   const reader = await sql.runAndReadAll(query);
   return reader.getRowObjectsJS() as Record<string, unknown>[];
-}
-
-/** RFC 4180, as the CSV encoder quotes: fields with `,` `"` CR or LF in quotes, quotes doubled. */
-export function parseCsv(text: string): string[][] {
-  const out: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n') {
-      row.push(field);
-      out.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  return out;
 }
 
 /**
